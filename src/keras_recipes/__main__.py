@@ -1,0 +1,8 @@
+"""`python -m keras_recipes`: the command line."""
+
+import sys
+
+from keras_recipes.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""The command line: list, show, run, evaluate and predict."""
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+
+from keras_recipes.errors import UserError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"error: {message} (see `python -m keras_recipes --help`)\n")
+
+
+def build_parser():
+    """Returns the `argparse` parser of the command line.
+
+    Returns:
+        An `argparse.ArgumentParser`.
+
+    Example:
+
+    ```python
+    build_parser().parse_args(["run", "small_data_classifier"])
+    ```
+    """
+    parser = _Parser(
+        prog="python -m keras_recipes",
+        description="Applied deep-learning recipes for Keras 3.",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks and TensorFlow logs"
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
+    commands.add_parser("list", help="list the recipes")
+    show = commands.add_parser("show", help="print a recipe's resolved config")
+    show.add_argument("recipe", help="recipe name or YAML file")
+    show.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    run = commands.add_parser("run", help="train and evaluate a recipe")
+    run.add_argument(
+        "recipe", help="recipe name or YAML file (e.g. a run's config.yaml)"
+    )
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set train.epochs=5",
+    )
+    run.add_argument("--run-dir", help="write into this directory")
+    run.add_argument("--runs-root", default="runs", help="parent of run directories")
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run (--run-dir, or the newest unfinished one)",
+    )
+    evaluate = commands.add_parser("evaluate", help="evaluate a finished run")
+    evaluate.add_argument("run_dir")
+    predict = commands.add_parser("predict", help="predict files with a finished run")
+    predict.add_argument("run_dir")
+    predict.add_argument("files", nargs="+")
+    for sub in (show, run, evaluate, predict):
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+    return parser
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Hides what native libraries print to file descriptor 2 meanwhile."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+def _import_tensorflow(debug):
+    # TensorFlow's C++ start-up lines ignore TF_CPP_MIN_LOG_LEVEL, so they are
+    # hidden at the file-descriptor level; --debug shows them.
+    if debug:
+        import tensorflow  # noqa: F401
+
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        with _quiet_stderr():
+            import tensorflow  # noqa: F401
+
+            import keras_recipes.recipes  # noqa: F401
+    except ImportError:
+        import tensorflow  # noqa: F401  (fails again, this time with its message)
+
+
+def _print_metrics(metrics):
+    for name, value in metrics.items():
+        print(
+            f"{name}: {value:.4f}" if isinstance(value, float) else f"{name}: {value}"
+        )
+
+
+def _command(args):
+    import keras_recipes
+
+    if args.command == "list":
+        for name, description in keras_recipes.list_recipes().items():
+            print(f"{name:28s} {description}")
+        return 0
+    if args.command == "show":
+        import yaml
+
+        from keras_recipes.config import to_dict
+
+        config = keras_recipes.load_config(args.recipe, args.set)
+        print(yaml.safe_dump(to_dict(config), sort_keys=False), end="")
+        return 0
+    if args.command == "run":
+        result = keras_recipes.run(
+            args.recipe,
+            overrides=args.set,
+            run_dir=args.run_dir,
+            resume=args.resume,
+            runs_root=args.runs_root,
+        )
+        _print_metrics(result.metrics)
+        print(f"run directory: {result.run_dir}")
+        return 0
+    from keras_recipes.training import Recipe
+
+    recipe, model = Recipe.from_run_dir(args.run_dir)
+    if args.command == "evaluate":
+        from keras_recipes.seeding import set_seed
+
+        set_seed(recipe.config.seed)
+        data = recipe.build_data()
+        print(json.dumps(recipe.evaluate(model, data), indent=2))
+        return 0
+    for path, label, probability in recipe.predict(model, args.files):
+        print(f"{path}: {label} ({probability:.3f})")
+    return 0
+
+
+def main(argv=None):
+    """Runs the command line and returns its exit status.
+
+    A user's mistake (`UserError`) prints one line on stderr and returns 2;
+    `--debug` shows the traceback instead.
+
+    Args:
+        argv: The arguments, without the program name. Defaults to
+            `sys.argv[1:]`.
+
+    Returns:
+        The exit status: 0 on success, 2 for a user's mistake.
+
+    Example:
+
+    ```python
+    main(["run", "small_data_classifier", "--set", "train.epochs=3"])
+    ```
+    """
+    args = build_parser().parse_args(argv)
+    debug = getattr(args, "debug", False)
+    try:
+        _import_tensorflow(debug)
+        return _command(args)
+    except UserError as error:
+        if debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

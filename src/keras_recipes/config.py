@@ -1,0 +1,648 @@
+"""Typed config trees: strict YAML merge, `--set` overrides, resolved saving.
+
+A recipe's config is a tree of dataclasses. The defaults in the classes come
+first, then a YAML file, then `a.b=value` overrides; every key and value is
+checked against the tree, so a typo or an out-of-range value stops the run
+before any work with a message that names the key, the value and what is
+allowed. This module does not import TensorFlow, so a bad config fails fast
+and quietly.
+"""
+
+import dataclasses
+import difflib
+import os
+import tempfile
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from keras_recipes.errors import ConfigError
+
+
+def param(default, *, choices=None, minimum=None, maximum=None, below=None, doc=""):
+    """Declares a config field with its default, allowed values and range.
+
+    Args:
+        default: The default value; a list or dict is copied for each config.
+        choices: Allowed values, or `None` for any value of the field's type.
+            Defaults to `None`.
+        minimum: Smallest allowed value (inclusive). Defaults to `None`.
+        maximum: Largest allowed value (inclusive). Defaults to `None`.
+        below: Upper bound that the value must stay strictly under.
+            Defaults to `None`.
+        doc: One line that says what the field does. Defaults to `""`.
+
+    Returns:
+        A `dataclasses.Field`.
+
+    Example:
+
+    ```python
+    @dataclasses.dataclass
+    class TrainConfig:
+        epochs: int = param(10, minimum=1, doc="Passes over the training data.")
+    ```
+    """
+    metadata = {
+        "choices": choices,
+        "minimum": minimum,
+        "maximum": maximum,
+        "below": below,
+        "doc": doc,
+    }
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(
+            default_factory=lambda: _copy(default), metadata=metadata
+        )
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def section(cls):
+    """Declares a nested config section built from its own defaults.
+
+    Args:
+        cls: The dataclass of the section.
+
+    Returns:
+        A `dataclasses.Field` whose default is `cls()`.
+
+    Example:
+
+    ```python
+    train: TrainConfig = section(TrainConfig)
+    ```
+    """
+    return dataclasses.field(default_factory=cls)
+
+
+def _copy(value):
+    return yaml.safe_load(yaml.safe_dump(value))
+
+
+# The sections every recipe shares.
+
+
+@dataclasses.dataclass
+class ScheduleConfig:
+    """Learning-rate schedule; decay lengths are counted in epochs."""
+
+    name: Literal["constant", "exponential", "cosine", "step"] = param(
+        "constant", doc="constant | exponential | cosine | step"
+    )
+    decay_epochs: float | None = param(
+        None,
+        minimum=0,
+        doc="exponential: epochs per decay_rate factor (default 1); "
+        "cosine: epochs to decay over (default: all epochs).",
+    )
+    decay_rate: float = param(0.9, minimum=0, maximum=1, doc="exponential factor.")
+    staircase: bool = param(False, doc="exponential: decay in whole steps.")
+    alpha: float = param(0.0, minimum=0, maximum=1, doc="cosine: final lr fraction.")
+    warmup_epochs: float = param(0.0, minimum=0, doc="cosine: linear warm-up.")
+    boundaries: list[float] = param([], doc="step: epochs where the lr drops.")
+    factor: float = param(0.1, minimum=0, doc="step: lr multiplier at each drop.")
+
+    def validate(self, key):
+        if self.name == "step" and not self.boundaries:
+            raise ConfigError(
+                f"{key}.boundaries is empty but {key}.name is 'step'; "
+                f"give the epochs where the learning rate drops, e.g. [10, 20]"
+            )
+        if sorted(self.boundaries) != list(self.boundaries):
+            raise ConfigError(
+                f"{key}.boundaries must increase. Received: {self.boundaries}"
+            )
+
+
+@dataclasses.dataclass
+class OptimizerConfig:
+    """Optimizer and learning rate."""
+
+    name: Literal["sgd", "rmsprop", "adagrad", "adam", "adamw"] = param(
+        "adam", doc="sgd | rmsprop | adagrad | adam | adamw"
+    )
+    learning_rate: float = param(1e-3, minimum=0, doc="Initial learning rate.")
+    momentum: float = param(0.0, minimum=0, below=1, doc="sgd and rmsprop momentum.")
+    nesterov: bool = param(False, doc="sgd: Nesterov momentum.")
+    weight_decay: float | None = param(None, minimum=0, doc="Decoupled decay.")
+    clipnorm: float | None = param(None, minimum=0, doc="Clip gradient norms.")
+    schedule: ScheduleConfig = section(ScheduleConfig)
+
+    def validate(self, key):
+        if self.learning_rate <= 0:
+            raise ConfigError(
+                f"{key}.learning_rate must be positive. Received: {self.learning_rate}"
+            )
+        if self.nesterov and self.name != "sgd":
+            raise ConfigError(
+                f"{key}.nesterov applies to sgd only. Received: name={self.name}"
+            )
+        if self.nesterov and self.momentum == 0:
+            raise ConfigError(
+                f"{key}.nesterov needs {key}.momentum > 0. Received: momentum=0"
+            )
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """How long and in what batches to train."""
+
+    epochs: int = param(10, minimum=1, doc="Passes over the training data.")
+    batch_size: int = param(32, minimum=1, doc="Images per step.")
+    validation_split: float = param(
+        0.2, minimum=0, below=1, doc="Fraction held out when no validation set."
+    )
+    steps_per_epoch: int | None = param(None, minimum=1, doc="Default: all data.")
+    validation_steps: int | None = param(None, minimum=1, doc="Default: all data.")
+    shuffle_buffer: int = param(10000, minimum=1, doc="tf.data shuffle buffer.")
+    verbose: Literal["auto", 0, 1, 2] = param("auto", doc="Keras fit verbosity.")
+
+
+@dataclasses.dataclass
+class EarlyStoppingConfig:
+    enabled: bool = param(True)
+    monitor: str = param("val_loss")
+    mode: Literal["auto", "min", "max"] = param("auto")
+    patience: int = param(10, minimum=0)
+    min_delta: float = param(0.0, minimum=0)
+    restore_best_weights: bool = param(True)
+
+
+@dataclasses.dataclass
+class ModelCheckpointConfig:
+    enabled: bool = param(True)
+    monitor: str = param("val_loss")
+    mode: Literal["auto", "min", "max"] = param("auto")
+    save_best_only: bool = param(True)
+
+
+@dataclasses.dataclass
+class TensorBoardConfig:
+    enabled: bool = param(True)
+    histogram_freq: int = param(0, minimum=0, doc="Epochs between histograms.")
+    write_images: bool = param(False, doc="Write weights as images.")
+    write_graph: bool = param(False)
+    update_freq: Literal["epoch", "batch"] = param("epoch")
+
+
+@dataclasses.dataclass
+class CSVLoggerConfig:
+    enabled: bool = param(True)
+
+
+@dataclasses.dataclass
+class ReduceLROnPlateauConfig:
+    enabled: bool = param(False)
+    monitor: str = param("val_loss")
+    mode: Literal["auto", "min", "max"] = param("auto")
+    factor: float = param(0.5, minimum=0, below=1)
+    patience: int = param(5, minimum=0)
+    min_lr: float = param(1e-6, minimum=0)
+
+
+@dataclasses.dataclass
+class SwitchConfig:
+    enabled: bool = param(True)
+
+
+@dataclasses.dataclass
+class CallbacksConfig:
+    """Keras callbacks; each can be switched off or tuned."""
+
+    early_stopping: EarlyStoppingConfig = section(EarlyStoppingConfig)
+    model_checkpoint: ModelCheckpointConfig = section(ModelCheckpointConfig)
+    tensorboard: TensorBoardConfig = section(TensorBoardConfig)
+    csv_logger: CSVLoggerConfig = section(CSVLoggerConfig)
+    reduce_lr_on_plateau: ReduceLROnPlateauConfig = section(ReduceLROnPlateauConfig)
+    terminate_on_nan: SwitchConfig = section(SwitchConfig)
+    backup_and_restore: SwitchConfig = section(SwitchConfig)
+
+
+@dataclasses.dataclass
+class ExportConfig:
+    """What is written after training."""
+
+    keras: bool = param(True, doc="model.keras, the whole model.")
+    saved_model: bool = param(False, doc="export/saved_model for TF Serving.")
+
+
+@dataclasses.dataclass
+class RecipeConfig:
+    """The sections every recipe shares; recipes subclass it.
+
+    Subclasses replace `data` and `model` with their own sections and set the
+    default of `recipe` to their registered name.
+    """
+
+    recipe: str = param("", doc="Registered recipe name.")
+    seed: int = param(42, minimum=0, doc="Python, NumPy, Keras and TF seed.")
+    data: Any = None
+    model: Any = None
+    optimizer: OptimizerConfig = section(OptimizerConfig)
+    train: TrainConfig = section(TrainConfig)
+    callbacks: CallbacksConfig = section(CallbacksConfig)
+    export: ExportConfig = section(ExportConfig)
+
+    def validate(self, key):
+        reduce_lr = self.callbacks.reduce_lr_on_plateau.enabled
+        if reduce_lr and self.optimizer.schedule.name != "constant":
+            raise ConfigError(
+                "callbacks.reduce_lr_on_plateau cannot change a scheduled "
+                f"learning rate (optimizer.schedule.name="
+                f"{self.optimizer.schedule.name}); switch one of them off"
+            )
+
+
+# Building and checking a tree from plain dicts.
+
+
+def _hints(cls):
+    return typing.get_type_hints(cls)
+
+
+def _fields(cls):
+    return {f.name: f for f in dataclasses.fields(cls)}
+
+
+def _nearest(name, candidates):
+    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean '{match[0]}'?" if match else ""
+
+
+def _unknown_key(key, name, candidates, source):
+    where = f" in {source}" if source else ""
+    allowed = ", ".join(sorted(candidates))
+    return ConfigError(
+        f"unknown config key '{key}'{where}{_nearest(name, candidates)} "
+        f"(allowed here: {allowed})"
+    )
+
+
+def _describe(hint):
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in typing.get_args(hint))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in typing.get_args(hint))
+    if hint is type(None):
+        return "null"
+    if origin in (list, tuple):
+        return f"a list of {_describe(typing.get_args(hint)[0])}"
+    if origin is dict:
+        return "a mapping"
+    return getattr(hint, "__name__", str(hint))
+
+
+def _coerce(value, hint, key):
+    """Returns `value` converted to `hint`, or raises `ConfigError`."""
+    origin = typing.get_origin(hint)
+    bad = ConfigError(
+        f"config key '{key}' must be {_describe(hint)}. Received: {value!r}"
+    )
+    if hint is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(value, option, key)
+            except ConfigError:
+                pass
+        raise bad
+    if origin is Literal:
+        allowed = typing.get_args(hint)
+        for choice in allowed:
+            if value == choice and type(value) is type(choice):
+                return choice
+            if isinstance(choice, int) and isinstance(value, str):
+                if value == str(choice):
+                    return choice
+        raise ConfigError(
+            f"config key '{key}' must be one of {' | '.join(map(str, allowed))}"
+            f"{_nearest(str(value), map(str, allowed))} Received: {value!r}"
+        )
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ConfigError(
+                f"config key '{key}' is a section; give a mapping of its keys. "
+                f"Received: {value!r}"
+            )
+        return _build(hint, value, key)
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise bad
+        item = typing.get_args(hint)[0]
+        items = [_coerce(v, item, f"{key}[{i}]") for i, v in enumerate(value)]
+        return items
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise bad
+        _, item = typing.get_args(hint)
+        return {str(k): _coerce(v, item, f"{key}.{k}") for k, v in value.items()}
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise bad
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise bad
+    if hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            # YAML 1.1 reads `1e-3` (no dot) as a string.
+            try:
+                return float(value)
+            except ValueError:
+                raise bad from None
+        raise bad
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise bad
+    raise TypeError(f"unsupported config type {hint!r} at {key}")
+
+
+def _check_range(value, field, key):
+    meta = field.metadata
+    if value is None or isinstance(value, (bool, str, list, dict)):
+        if meta.get("choices") and value not in meta["choices"]:
+            raise ConfigError(
+                f"config key '{key}' must be one of {meta['choices']}. "
+                f"Received: {value!r}"
+            )
+        return
+    if meta.get("minimum") is not None and value < meta["minimum"]:
+        raise ConfigError(
+            f"config key '{key}' must be >= {meta['minimum']}. Received: {value!r}"
+        )
+    if meta.get("maximum") is not None and value > meta["maximum"]:
+        raise ConfigError(
+            f"config key '{key}' must be <= {meta['maximum']}. Received: {value!r}"
+        )
+    if meta.get("below") is not None and value >= meta["below"]:
+        raise ConfigError(
+            f"config key '{key}' must be < {meta['below']}. Received: {value!r}"
+        )
+
+
+def _build(cls, data, prefix=""):
+    fields = _fields(cls)
+    hints = _hints(cls)
+    for name in data:
+        if name not in fields:
+            key = f"{prefix}.{name}" if prefix else str(name)
+            raise _unknown_key(key, str(name), fields, "")
+    values = {}
+    for name, field in fields.items():
+        key = f"{prefix}.{name}" if prefix else name
+        if name in data:
+            value = _coerce(data[name], hints[name], key)
+            _check_range(value, field, key)
+            values[name] = value
+    config = cls(**values)
+    validate = getattr(config, "validate", None)
+    if validate is not None:
+        validate(prefix or "config")
+    return config
+
+
+def to_dict(config):
+    """Returns a config tree as plain nested dicts and lists.
+
+    Args:
+        config: A config dataclass instance.
+
+    Returns:
+        A `dict` that `yaml.safe_dump` can write.
+
+    Example:
+
+    ```python
+    to_dict(TrainConfig())["epochs"]  # 10
+    ```
+    """
+    return _copy(dataclasses.asdict(config))
+
+
+def check_keys(cls, data, source, prefix=""):
+    """Raises `ConfigError` for a key of `data` that `cls` does not have.
+
+    Args:
+        cls: The config dataclass `data` must fit.
+        data: A nested `dict` read from YAML.
+        source: Where `data` came from, named in the message.
+        prefix: Dotted path of `data` within the whole tree. Defaults to `""`.
+
+    Returns:
+        `None`.
+
+    Example:
+
+    ```python
+    check_keys(TrainConfig, {"epochz": 3}, "run.yaml")  # raises ConfigError
+    ```
+    """
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{source}: '{prefix or 'the file'}' must be a mapping of keys. "
+            f"Received: {data!r}"
+        )
+    fields = _fields(cls)
+    hints = _hints(cls)
+    for name, value in data.items():
+        key = f"{prefix}.{name}" if prefix else str(name)
+        if name not in fields:
+            raise _unknown_key(key, str(name), fields, source)
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+            check_keys(hint, value, source, key)
+
+
+def _merge(base, update):
+    for name, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(name), dict):
+            _merge(base[name], value)
+        else:
+            base[name] = value
+    return base
+
+
+def parse_override(text):
+    """Splits one `a.b=value` override into its key and YAML-typed value.
+
+    Args:
+        text: The override as written on the command line.
+
+    Returns:
+        A `(key, value)` tuple; the value is parsed as YAML, so `3` is an
+        `int`, `1e-3` a float, `true` a bool, `[16, 32]` a list and `null`
+        `None`.
+
+    Example:
+
+    ```python
+    parse_override("train.epochs=3")  # ("train.epochs", 3)
+    ```
+    """
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(
+            f"override '{text}' is not of the form key=value, e.g. --set train.epochs=5"
+        )
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def _set_path(cls, data, key, value, source):
+    names = key.split(".")
+    node_cls, node = cls, data
+    for depth, name in enumerate(names):
+        path = ".".join(names[: depth + 1])
+        fields = _fields(node_cls)
+        if name not in fields:
+            raise _unknown_key(path, name, fields, source)
+        hint = _hints(node_cls)[name]
+        if depth == len(names) - 1:
+            if hint is str and not isinstance(value, str) and value is not None:
+                value = str(value)
+            node[name] = value
+            return
+        if not dataclasses.is_dataclass(hint):
+            raise ConfigError(
+                f"config key '{path}' is a value, not a section, so '{key}' "
+                f"does not exist ({source})"
+            )
+        node_cls = hint
+        node = node.setdefault(name, {})
+
+
+def read_yaml(path):
+    """Reads a YAML mapping with the safe loader.
+
+    Args:
+        path: File to read.
+
+    Returns:
+        The mapping as a `dict` (empty for an empty file).
+
+    Example:
+
+    ```python
+    read_yaml("configs/small_data_classifier.yaml")["recipe"]
+    ```
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise ConfigError(f"{path}{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must be a mapping of config keys")
+    return data
+
+
+def resolve(cls, layers=(), overrides=None):
+    """Builds a config: class defaults, then YAML layers, then overrides.
+
+    Args:
+        cls: The recipe's config dataclass.
+        layers: `(source, dict)` pairs merged in order, such as the shipped
+            YAML and a user's file. Defaults to `()`.
+        overrides: `a.b=value` strings, or a `{"a.b": value}` mapping.
+            Defaults to `None`.
+
+    Returns:
+        A validated instance of `cls`.
+
+    Example:
+
+    ```python
+    resolve(MyConfig, overrides=["train.epochs=3"]).train.epochs  # 3
+    ```
+    """
+    data = to_dict(cls())
+    for source, layer in layers:
+        check_keys(cls, layer, source)
+        _merge(data, _copy(layer))
+    if isinstance(overrides, dict):
+        items = list(overrides.items())
+    else:
+        items = [parse_override(text) for text in overrides or ()]
+    for key, value in items:
+        _set_path(cls, data, key, value, f"--set {key}={value}")
+    return _build(cls, data)
+
+
+def save_config(config, path):
+    """Writes a resolved config as YAML, atomically.
+
+    Args:
+        config: A config dataclass instance.
+        path: Destination file.
+
+    Returns:
+        The `Path` written.
+
+    Example:
+
+    ```python
+    save_config(config, run_dir / "config.yaml")
+    ```
+    """
+    text = yaml.safe_dump(to_dict(config), sort_keys=False)
+    return write_text_atomic(path, text)
+
+
+def write_text_atomic(path, text):
+    """Writes text to a temporary file beside `path`, then renames it.
+
+    A reader sees either the old file, no file, or the whole new text.
+
+    Args:
+        path: Destination file.
+        text: The contents.
+
+    Returns:
+        The `Path` written.
+
+    Example:
+
+    ```python
+    write_text_atomic("metrics.json", json.dumps(metrics))
+    ```
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,182 @@
+"""Image folders with one subfolder per class, checked before use."""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from keras_recipes.errors import DataError
+
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+SPLITS = ("train", "validation", "test")
+
+
+def find_splits(directory):
+    """Returns the split folders of a classification data folder.
+
+    Two layouts are understood: `train/`, `validation/` and optional `test/`
+    each holding one subfolder per class (the cats-vs-dogs layout), or the
+    class subfolders directly in `directory`, which is then the training set.
+
+    Args:
+        directory: The data folder.
+
+    Returns:
+        A `dict` mapping `"train"` (and `"validation"`, `"test"` when present)
+        to folders.
+
+    Example:
+
+    ```python
+    find_splits("data/cats_and_dogs")["train"]
+    ```
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise DataError(f"data folder not found: {directory} (check data.directory)")
+    if (directory / "train").is_dir():
+        return {s: directory / s for s in SPLITS if (directory / s).is_dir()}
+    return {"train": directory}
+
+
+def scan_class_folder(folder, class_names=None):
+    """Lists and checks the images of a folder with one subfolder per class.
+
+    Every file must be a readable image: a file with another extension, or
+    one that does not decode, is reported with its path, since silently
+    skipping it would train on less data than the user thinks.
+
+    Args:
+        folder: Folder whose subfolders are the classes.
+        class_names: Expected class names (e.g. those of `train/`), or `None`
+            to take them from the subfolders. Defaults to `None`.
+
+    Returns:
+        `(class_names, files)` with `files` a list of `(path, label)`.
+
+    Example:
+
+    ```python
+    names, files = scan_class_folder("data/cats_and_dogs/train")
+    ```
+    """
+    folder = Path(folder)
+    found = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    if not found:
+        raise DataError(
+            f"no class subfolders in {folder}; put each class's images in "
+            f"a subfolder named after the class"
+        )
+    if class_names is not None and found != list(class_names):
+        raise DataError(
+            f"class folders of {folder} are {found} but the training set has "
+            f"{list(class_names)}; use the same class subfolders in every split"
+        )
+    files = []
+    for label, name in enumerate(found):
+        images = sorted(p for p in (folder / name).rglob("*") if p.is_file())
+        if not images:
+            raise DataError(f"class folder is empty: {folder / name}")
+        for path in images:
+            check_image(path)
+            files.append((path, label))
+    return found, files
+
+
+def check_image(path):
+    """Raises `DataError` unless `path` is an image file that decodes.
+
+    Args:
+        path: The file.
+
+    Returns:
+        `None`.
+
+    Example:
+
+    ```python
+    check_image("data/cats/cat.1.jpg")
+    ```
+    """
+    path = Path(path)
+    if path.suffix.lower() not in IMAGE_EXTENSIONS:
+        raise DataError(
+            f"not an image file: {path} (expected {', '.join(IMAGE_EXTENSIONS)}; "
+            f"move it out of the data folder)"
+        )
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise DataError(
+            f"cannot read image {path}: {error} (replace or remove the file)"
+        ) from None
+
+
+def load_images(paths, image_size, channels):
+    """Loads image files as one float32 array, resized and colour-converted.
+
+    Grayscale, palette and RGBA images are converted to the requested number
+    of channels, so mixed folders work.
+
+    Args:
+        paths: Image files.
+        image_size: `(height, width)` to resize to.
+        channels: 1 for grayscale, 3 for RGB.
+
+    Returns:
+        Array `[N, height, width, channels]` with values in [0, 255].
+
+    Example:
+
+    ```python
+    x = load_images(["a.png", "b.jpg"], (150, 150), 3)
+    ```
+    """
+    mode = "L" if channels == 1 else "RGB"
+    arrays = []
+    for path in paths:
+        check_image(path)
+        with Image.open(path) as image:
+            image = image.convert(mode).resize(
+                (image_size[1], image_size[0]), Image.Resampling.BILINEAR
+            )
+            array = np.asarray(image, dtype="float32")
+        arrays.append(array.reshape(image_size[0], image_size[1], channels))
+    return np.stack(arrays) if arrays else np.zeros((0, *image_size, channels))
+
+
+def folder_dataset(folder, class_names, image_size, channels, seed, **split):
+    """Reads a checked class folder as an unbatched `tf.data.Dataset`.
+
+    Args:
+        folder: Folder with one subfolder per class.
+        class_names: The class names, in label order.
+        image_size: `(height, width)` the images are resized to.
+        channels: 1 for grayscale, 3 for RGB.
+        seed: Shuffle and split seed.
+        **split: `validation_split` and `subset`, passed to Keras.
+
+    Returns:
+        A dataset of `(image, label)` with images float32 in [0, 255].
+
+    Example:
+
+    ```python
+    train = folder_dataset("data/train", ["cat", "dog"], (150, 150), 3, seed=1)
+    ```
+    """
+    return keras.utils.image_dataset_from_directory(
+        str(folder),
+        labels="inferred",
+        label_mode="int",
+        class_names=list(class_names),
+        color_mode="grayscale" if channels == 1 else "rgb",
+        batch_size=None,
+        image_size=tuple(image_size),
+        shuffle=True,
+        seed=seed,
+        verbose=False,
+        **split,
+    )

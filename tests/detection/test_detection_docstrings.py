@@ -1,0 +1,18 @@
+import doctest
+
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_recipes.detection import anchors, boxes, iou, metrics, nms
+
+
+@pytest.mark.parametrize("module", [anchors, boxes, iou, metrics, nms])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(
+        module,
+        extraglobs={"np": np, "ops": ops},
+        optionflags=doctest.NORMALIZE_WHITESPACE,
+    )
+    assert result.attempted > 0
+    assert result.failed == 0
