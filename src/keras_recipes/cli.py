@@ -63,7 +63,7 @@ def build_parser():
     predict = commands.add_parser("predict", help="predict files with a finished run")
     predict.add_argument("run_dir")
     predict.add_argument("files", nargs="+")
-    for sub in (show, run, evaluate, predict):
+    for sub in commands.choices.values():
         sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     return parser
 
@@ -102,50 +102,89 @@ def _import_tensorflow(debug):
 
 def _print_metrics(metrics):
     for name, value in metrics.items():
-        print(
-            f"{name}: {value:.4f}" if isinstance(value, float) else f"{name}: {value}"
-        )
+        text = f"{value:.4f}" if isinstance(value, float) else value
+        print(f"{name}: {text}")
 
 
-def _command(args):
-    import keras_recipes
+def list_command(args):
+    """Prints each recipe's name and one-line description."""
+    from keras_recipes.registry import list_recipes
 
-    if args.command == "list":
-        for name, description in keras_recipes.list_recipes().items():
-            print(f"{name:28s} {description}")
-        return 0
-    if args.command == "show":
-        import yaml
+    for name, description in list_recipes().items():
+        print(f"{name:28s} {description}")
+    return 0
 
-        from keras_recipes.config import to_dict
 
-        config = keras_recipes.load_config(args.recipe, args.set)
-        print(yaml.safe_dump(to_dict(config), sort_keys=False), end="")
-        return 0
-    if args.command == "run":
-        result = keras_recipes.run(
-            args.recipe,
-            overrides=args.set,
-            run_dir=args.run_dir,
-            resume=args.resume,
-            runs_root=args.runs_root,
-        )
-        _print_metrics(result.metrics)
-        print(f"run directory: {result.run_dir}")
-        return 0
+def show_command(args):
+    """Prints the resolved config as YAML."""
+    import yaml
+
+    from keras_recipes.config import to_dict
+    from keras_recipes.training import load_config
+
+    config = load_config(args.recipe, args.set)
+    print(yaml.safe_dump(to_dict(config), sort_keys=False), end="")
+    return 0
+
+
+def run_command(args):
+    """Runs a recipe and prints its metrics."""
+    from keras_recipes.api import run
+
+    result = run(
+        args.recipe,
+        overrides=args.set,
+        run_dir=args.run_dir,
+        resume=args.resume,
+        runs_root=args.runs_root,
+    )
+    _print_metrics(result.metrics)
+    print(f"run directory: {result.run_dir}")
+    return 0
+
+
+def evaluate_command(args):
+    """Evaluates a finished run again and prints the metrics as JSON."""
+    from keras_recipes.seeding import set_seed
     from keras_recipes.training import Recipe
 
     recipe, model = Recipe.from_run_dir(args.run_dir)
-    if args.command == "evaluate":
-        from keras_recipes.seeding import set_seed
-
-        set_seed(recipe.config.seed)
-        data = recipe.build_data()
-        print(json.dumps(recipe.evaluate(model, data), indent=2))
-        return 0
-    for path, label, probability in recipe.predict(model, args.files):
-        print(f"{path}: {label} ({probability:.3f})")
+    set_seed(recipe.config.seed)
+    data = recipe.build_data()
+    print(json.dumps(recipe.evaluate(model, data), indent=2))
     return 0
+
+
+def predict_command(args):
+    """Prints one line per file: the recipe's prediction for it."""
+    from keras_recipes.training import Recipe
+
+    recipe, model = Recipe.from_run_dir(args.run_dir)
+    for row in recipe.predict(model, args.files):
+        path, *values = row
+        text = " ".join(
+            f"({v:.3f})" if isinstance(v, float) else str(v) for v in values
+        )
+        print(f"{path}: {text}")
+    return 0
+
+
+# Each subcommand's handler, as "module:function", imported only when used so
+# that parsing stays quick and TensorFlow starts after the arguments are known.
+HANDLERS = {
+    "list": "keras_recipes.cli:list_command",
+    "show": "keras_recipes.cli:show_command",
+    "run": "keras_recipes.cli:run_command",
+    "evaluate": "keras_recipes.cli:evaluate_command",
+    "predict": "keras_recipes.cli:predict_command",
+}
+
+
+def _handler(name):
+    import importlib
+
+    module, _, function = HANDLERS[name].partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def main(argv=None):
@@ -171,7 +210,7 @@ def main(argv=None):
     debug = getattr(args, "debug", False)
     try:
         _import_tensorflow(debug)
-        return _command(args)
+        return _handler(args.command)(args)
     except UserError as error:
         if debug:
             raise
