@@ -12,6 +12,13 @@ def validate_box_format(box_format, name="box_format"):
         box_format: The value to check.
         name: The argument name to report in the error message.
             Defaults to `"box_format"`.
+
+    Returns:
+        `None`.
+
+    Example:
+
+    >>> validate_box_format("xyxy")
     """
     if box_format not in BOX_FORMATS:
         raise ValueError(
