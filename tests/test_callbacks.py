@@ -11,17 +11,17 @@ def _types(callbacks):
 def test_defaults(tmp_path):
     callbacks = build_callbacks(resolve(CallbacksConfig), tmp_path)
     assert _types(callbacks) == [
-        "BackupAndRestore",
         "TerminateOnNaN",
         "EarlyStopping",
         "ModelCheckpoint",
         "TensorBoard",
         "CSVLogger",
+        "AtomicBackupAndRestore",
     ]
-    stop = callbacks[2]
+    stop = callbacks[1]
     assert stop.restore_best_weights and stop.patience == 10
-    assert callbacks[3].save_best_only
-    assert callbacks[3].filepath == str(tmp_path / "checkpoints" / "best.keras")
+    assert callbacks[2].save_best_only
+    assert callbacks[2].filepath == str(tmp_path / "checkpoints" / "best.keras")
 
 
 def test_each_can_be_switched_and_tuned(tmp_path):
@@ -38,7 +38,7 @@ def test_each_can_be_switched_and_tuned(tmp_path):
     )
     callbacks = build_callbacks(config, tmp_path)
     types = _types(callbacks)
-    assert "EarlyStopping" not in types and "BackupAndRestore" not in types
+    assert "EarlyStopping" not in types and "AtomicBackupAndRestore" not in types
     board = next(c for c in callbacks if isinstance(c, keras.callbacks.TensorBoard))
     assert board.histogram_freq == 2
     plateau = next(

@@ -15,8 +15,8 @@ QUICK = {
     "train.epochs": 8,
     "train.verbose": 0,
     "data.image_size": [8, 8],
-    "model.filters": [16],
-    "model.dense_units": 32,
+    "model.filters": [32],
+    "model.dense_units": 64,
     "optimizer.learning_rate": 0.01,
     "optimizer.schedule.name": "constant",
 }

@@ -1,11 +1,112 @@
 """Keras callbacks built from the `callbacks` config section."""
 
+import json
+import math
+import os
 from pathlib import Path
 
 import keras
 
+from keras_recipes.config import write_text_atomic
 
-def build_callbacks(config, run_dir, resume=False):
+BACKUP_POINTER = "training_metadata.json"
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` whose backup is never half-written.
+
+    Keras writes the weights and then the epoch counter, so a kill between the
+    two pairs one epoch's weights with the previous epoch's counter. Here each
+    epoch's weights go to their own file, renamed into place when complete,
+    and a small JSON pointer naming that file and the epoch replaces the old
+    pointer last: a kill at any moment leaves a consistent backup.
+
+    Args:
+        backup_dir: Folder for the backup; removed when training finishes.
+
+    Example:
+
+    ```python
+    model.fit(data, epochs=10, callbacks=[AtomicBackupAndRestore("run/backup")])
+    ```
+    """
+
+    def __init__(self, backup_dir):
+        super().__init__(str(backup_dir), save_freq="epoch", delete_checkpoint=True)
+
+    def _save_model(self):
+        folder = Path(self.backup_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"epoch_{self._current_epoch:05d}.weights.h5"
+        partial = folder / f"partial_{name}"
+        self.model.save_weights(str(partial), overwrite=True)
+        os.replace(partial, folder / name)
+        pointer = {"epoch": self._current_epoch, "batch": 0, "weights": name}
+        write_text_atomic(folder / BACKUP_POINTER, json.dumps(pointer))
+        for old in folder.glob("*.weights.h5"):
+            if old.name != name:
+                old.unlink(missing_ok=True)
+
+    def _load_model(self):
+        pointer = read_backup_pointer(self.backup_dir)
+        if pointer is None:
+            return
+        optimizer = self.model.optimizer
+        if optimizer is not None and not optimizer.built:
+            optimizer.build(self.model.trainable_variables)
+        self.model.load_weights(str(Path(self.backup_dir) / pointer["weights"]))
+        self.model._initial_epoch = pointer["epoch"]
+
+
+def read_backup_pointer(backup_dir):
+    """Returns the last complete backup's `{"epoch", "weights"}`, or `None`.
+
+    Args:
+        backup_dir: The folder `AtomicBackupAndRestore` writes.
+
+    Returns:
+        A `dict` with the number of finished epochs and the weights file
+        name, or `None` when there is no backup.
+
+    Example:
+
+    ```python
+    pointer = read_backup_pointer("runs/x/20260101-000000/backup")
+    ```
+    """
+    path = Path(backup_dir) / BACKUP_POINTER
+    if not path.is_file():
+        return None
+    pointer = json.loads(path.read_text())
+    return pointer if "weights" in pointer else None
+
+
+def best_value(history, monitor, mode):
+    """Returns the best value of `monitor` in a history, or `None`.
+
+    Args:
+        history: `dict` of metric name to per-epoch values.
+        monitor: The metric, e.g. `"val_loss"`.
+        mode: `"min"`, `"max"` or `"auto"` (max for accuracy-like names).
+
+    Returns:
+        The best finite value, or `None` when there is none.
+
+    Example:
+
+    ```python
+    best_value({"val_loss": [0.5, 0.3, 0.4]}, "val_loss", "auto")  # 0.3
+    ```
+    """
+    values = [v for v in history.get(monitor, []) if math.isfinite(v)]
+    if not values:
+        return None
+    if mode == "auto":
+        mode = "max" if ("acc" in monitor or "auc" in monitor) else "min"
+    return max(values) if mode == "max" else min(values)
+
+
+def build_callbacks(config, run_dir, resume=False, history=None):
     """Returns the callbacks that `config` switches on, writing into `run_dir`.
 
     Args:
@@ -13,10 +114,11 @@ def build_callbacks(config, run_dir, resume=False):
         run_dir: The run directory; checkpoints, logs and history go inside.
         resume: Whether the run continues an interrupted one, so the history
             file is appended to rather than started anew. Defaults to `False`.
+        history: On resume, the history of the finished epochs, so the best
+            checkpoint is only replaced by a better one. Defaults to `None`.
 
     Returns:
-        A list of `keras.callbacks.Callback`. `BackupAndRestore` comes first
-        so that it restores the state before the others see an epoch.
+        A list of `keras.callbacks.Callback`, the backup last.
 
     Example:
 
@@ -26,10 +128,6 @@ def build_callbacks(config, run_dir, resume=False):
     """
     run_dir = Path(run_dir)
     callbacks = []
-    if config.backup_and_restore.enabled:
-        callbacks.append(
-            keras.callbacks.BackupAndRestore(backup_dir=str(run_dir / "backup"))
-        )
     if config.terminate_on_nan.enabled:
         callbacks.append(keras.callbacks.TerminateOnNaN())
     stop = config.early_stopping
@@ -54,6 +152,9 @@ def build_callbacks(config, run_dir, resume=False):
                 monitor=checkpoint.monitor,
                 mode=checkpoint.mode,
                 save_best_only=checkpoint.save_best_only,
+                initial_value_threshold=best_value(
+                    history or {}, checkpoint.monitor, checkpoint.mode
+                ),
             )
         )
     plateau = config.reduce_lr_on_plateau
@@ -83,4 +184,8 @@ def build_callbacks(config, run_dir, resume=False):
         callbacks.append(
             keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=resume)
         )
+    if config.backup_and_restore.enabled:
+        # Last, so an epoch is backed up only once everything above has
+        # recorded it; on resume the history is cut back to the backup.
+        callbacks.append(AtomicBackupAndRestore(run_dir / "backup"))
     return callbacks

@@ -11,7 +11,8 @@ from pathlib import Path
 import keras
 
 from keras_recipes import config as config_lib
-from keras_recipes.callbacks import build_callbacks
+from keras_recipes.callbacks import build_callbacks, read_backup_pointer
+from keras_recipes.epoch_seeding import EpochSeeding, make_epoch_variable
 from keras_recipes.errors import ConfigError, UserError
 from keras_recipes.figures import plot_history
 from keras_recipes.optimizers import build_optimizer
@@ -32,6 +33,8 @@ class Datasets:
         steps_per_epoch: Batches in one pass over `train`.
         input_shape: Shape of one input, without the batch axis.
         class_names: Names of the classes, for classifiers.
+        random_layers: Layers drawing random numbers inside the input
+            pipeline (augmentation); they are re-seeded every epoch.
         info: Anything else a recipe wants to keep (arrays, sizes).
     """
 
@@ -41,6 +44,7 @@ class Datasets:
     steps_per_epoch: int = 1
     input_shape: tuple = ()
     class_names: list = dataclasses.field(default_factory=list)
+    random_layers: list = dataclasses.field(default_factory=list)
     info: dict = dataclasses.field(default_factory=dict)
 
 
@@ -185,6 +189,9 @@ class Recipe:
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.resume = resume
         self.runs_root = Path(runs_root)
+        # Input pipelines read the current epoch from here (see epoch_seeding).
+        self.epoch = make_epoch_variable()
+        self.finished_history = None
 
     # The steps, in the order `run` calls them.
 
@@ -214,8 +221,17 @@ class Recipe:
         )
 
     def build_callbacks(self):
-        """Returns the Keras callbacks the config switches on."""
-        return build_callbacks(self.config.callbacks, self.run_dir, self.resume)
+        """Returns the Keras callbacks the config switches on.
+
+        `EpochSeeding` always comes first, so every epoch's shuffling,
+        augmentation and dropout depend only on the seed and the epoch, and
+        a resumed run ends where an uninterrupted one would.
+        """
+        seeding = EpochSeeding(self.config.seed, self.epoch, self.data.random_layers)
+        return [
+            seeding,
+            *build_callbacks(self.config.callbacks, self.run_dir, self.resume),
+        ]
 
     def fit(self, model, data, callbacks):
         """Trains `model` and returns its Keras `History`."""
@@ -282,6 +298,7 @@ class Recipe:
         self.run_dir = self.prepare_run_dir()
         print(f"run directory: {self.run_dir}", flush=True)
         config_lib.save_config(self.config, self.run_dir / "config.yaml")
+        self.finished_history = self.restore_history() if self.resume else None
         callbacks = self.build_callbacks()
         fit_history = self.fit(self.model, self.data, callbacks)
         history = read_history(self.run_dir / "history.csv") or dict(
@@ -293,6 +310,21 @@ class Recipe:
         self.export(self.model, self.data)
         self.figures(self.model, self.data, history)
         return RunResult(self.run_dir, history, metrics, self.config)
+
+    def restore_history(self):
+        """Cuts `history.csv` back to the epochs the backup holds; returns it.
+
+        An epoch's row is written just before its backup, so after a kill the
+        file may hold one epoch more than the backup; that epoch runs again.
+        """
+        pointer = read_backup_pointer(self.run_dir / "backup")
+        finished = pointer["epoch"] if pointer else 0
+        path = self.run_dir / "history.csv"
+        if path.is_file():
+            lines = path.read_text().splitlines(keepends=True)
+            config_lib.write_text_atomic(path, "".join(lines[: 1 + finished]))
+        print(f"resuming after {finished} finished epochs", flush=True)
+        return read_history(path)
 
     def check_finite(self, history):
         """Stops with one clear line when the training loss became NaN."""

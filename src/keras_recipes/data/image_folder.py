@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-import keras
 import numpy as np
+import tensorflow as tf
 from PIL import Image, UnidentifiedImageError
 
 from keras_recipes.errors import DataError
@@ -147,36 +147,62 @@ def load_images(paths, image_size, channels):
     return np.stack(arrays) if arrays else np.zeros((0, *image_size, channels))
 
 
-def folder_dataset(folder, class_names, image_size, channels, seed, **split):
-    """Reads a checked class folder as an unbatched `tf.data.Dataset`.
+def decode_image_file(path, image_size, channels):
+    """Reads and decodes one image file inside a `tf.data` pipeline.
+
+    Every image is decoded to RGB first, so grayscale, palette, RGBA and GIF
+    files all work, then converted to grayscale when `channels` is 1 and
+    resized with bilinear interpolation, as `keras.utils.load_img` does.
 
     Args:
-        folder: Folder with one subfolder per class.
-        class_names: The class names, in label order.
-        image_size: `(height, width)` the images are resized to.
+        path: Scalar string tensor, the file path.
+        image_size: `(height, width)` to resize to.
         channels: 1 for grayscale, 3 for RGB.
-        seed: Shuffle and split seed.
-        **split: `validation_split` and `subset`, passed to Keras.
 
     Returns:
-        A dataset of `(image, label)` with images float32 in [0, 255].
+        A float32 tensor `[height, width, channels]` with values in [0, 255].
 
     Example:
 
     ```python
-    train = folder_dataset("data/train", ["cat", "dog"], (150, 150), 3, seed=1)
+    images = paths.map(lambda p: decode_image_file(p, (150, 150), 3))
     ```
     """
-    return keras.utils.image_dataset_from_directory(
-        str(folder),
-        labels="inferred",
-        label_mode="int",
-        class_names=list(class_names),
-        color_mode="grayscale" if channels == 1 else "rgb",
-        batch_size=None,
-        image_size=tuple(image_size),
-        shuffle=True,
-        seed=seed,
-        verbose=False,
-        **split,
+    data = tf.io.read_file(path)
+    image = tf.image.decode_image(data, channels=3, expand_animations=False)
+    if channels == 1:
+        image = tf.image.rgb_to_grayscale(image)
+    image = tf.image.resize(tf.cast(image, "float32"), tuple(image_size))
+    image.set_shape((*image_size, channels))
+    return image
+
+
+def files_dataset(files, image_size, channels, order=None):
+    """Returns an unbatched dataset of `(image, label)` read from files.
+
+    Args:
+        files: `(path, label)` pairs, as `scan_class_folder` returns.
+        image_size: `(height, width)` the images are resized to.
+        channels: 1 for grayscale, 3 for RGB.
+        order: A dataset of indices into `files` giving the order to read
+            them in (e.g. from `epoch_shuffled_indices`), or `None` for the
+            order given. Defaults to `None`.
+
+    Returns:
+        A `tf.data.Dataset` of `(image, label)`, images float32 in [0, 255].
+
+    Example:
+
+    ```python
+    names, files = scan_class_folder("data/train")
+    train = files_dataset(files, (150, 150), 3)
+    ```
+    """
+    paths = tf.constant([str(path) for path, _ in files])
+    labels = tf.constant([label for _, label in files], dtype=tf.int32)
+    if order is None:
+        order = tf.data.Dataset.range(len(files))
+    return order.map(
+        lambda i: (decode_image_file(paths[i], image_size, channels), labels[i]),
+        num_parallel_calls=tf.data.AUTOTUNE,
     )

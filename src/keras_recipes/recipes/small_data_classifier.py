@@ -16,11 +16,12 @@ from keras_recipes.config import RecipeConfig, param, section
 from keras_recipes.data.augmentation import AugmentationConfig, build_augmentation
 from keras_recipes.data.digits import load_digits, split_validation
 from keras_recipes.data.image_folder import (
+    files_dataset,
     find_splits,
-    folder_dataset,
     load_images,
     scan_class_folder,
 )
+from keras_recipes.epoch_seeding import epoch_shuffled_indices
 from keras_recipes.errors import ConfigError, UserError
 from keras_recipes.figures import plot_confusion_matrix, plot_image_grid
 from keras_recipes.models.classifier import small_cnn
@@ -118,38 +119,41 @@ class SmallDataClassifier(Recipe):
             splits, class_names = self._folder_splits()
         size = tuple(data_config.image_size)
         channels = _channels(data_config)
+        seed = self.config.seed
         self.augmenter = build_augmentation(
-            data_config.augmentation, size, channels, seed=self.config.seed
+            data_config.augmentation, size, channels, seed=seed
         )
         batch_size = self.config.train.batch_size
-        train = (
-            splits["train"]
-            .shuffle(self.config.train.shuffle_buffer, seed=self.config.seed)
-            .batch(batch_size)
-        )
+        # Each epoch's order is drawn from (seed, epoch): see epoch_seeding.
+        order = epoch_shuffled_indices(splits["train_size"], seed, self.epoch)
+        train = splits["train"](order).batch(batch_size)
         if self.augmenter is not None:
             augment = self.augmenter
+            # One call at a time: the layers' random draws must stay in order.
             train = train.map(
                 lambda x, y: (augment(x, training=True), y), num_parallel_calls=1
             )
-        batched = {
-            name: splits[name].batch(batch_size).prefetch(AUTOTUNE)
+        evaluation = {
+            name: splits[name](None).batch(batch_size).prefetch(AUTOTUNE)
             if splits.get(name) is not None
             else None
             for name in ("validation", "test")
         }
-        steps = int(train.cardinality())
+        preview = np.stack([x.numpy() for x, _ in splits["train"](None).take(8)])
         return Datasets(
             train=train.prefetch(AUTOTUNE),
-            validation=batched["validation"],
-            test=batched["test"],
-            steps_per_epoch=self.config.train.steps_per_epoch or max(1, steps),
+            validation=evaluation["validation"],
+            test=evaluation["test"],
+            steps_per_epoch=self.config.train.steps_per_epoch
+            or -(-splits["train_size"] // batch_size),
             input_shape=(*size, channels),
             class_names=class_names,
-            info={"train_unbatched": splits["train"]},
+            random_layers=[self.augmenter] if self.augmenter is not None else [],
+            info={"preview_images": preview},
         )
 
     def _digits_splits(self):
+        """Returns functions from an index order to datasets, per split."""
         (x_train, y_train), (x_test, y_test), class_names = load_digits()
         size = tuple(self.config.data.image_size)
         if size != (8, 8):
@@ -158,41 +162,52 @@ class SmallDataClassifier(Recipe):
         (x_fit, y_fit), (x_val, y_val) = split_validation(
             x_train, y_train, self.config.train.validation_split, self.config.seed
         )
+
+        def arrays(x, y):
+            if x is None:
+                return None
+            x, y = tf.constant(x), tf.constant(y)
+
+            def dataset(order):
+                order = order or tf.data.Dataset.range(len(x))
+                return order.map(lambda i: (tf.gather(x, i), tf.gather(y, i)))
+
+            return dataset
+
         splits = {
-            "train": tf.data.Dataset.from_tensor_slices((x_fit, y_fit)),
-            "validation": None
-            if x_val is None
-            else tf.data.Dataset.from_tensor_slices((x_val, y_val)),
-            "test": tf.data.Dataset.from_tensor_slices((x_test, y_test)),
+            "train": arrays(x_fit, y_fit),
+            "train_size": len(x_fit),
+            "validation": arrays(x_val, y_val),
+            "test": arrays(x_test, y_test),
         }
         return splits, class_names
 
     def _folder_splits(self):
+        """Returns functions from an index order to datasets, per split."""
         data_config = self.config.data
         folders = find_splits(data_config.directory)
-        class_names, _ = scan_class_folder(folders["train"])
+        class_names, train_files = scan_class_folder(folders["train"])
+        files = {"train": train_files}
         for name in ("validation", "test"):
             if name in folders:
-                scan_class_folder(folders[name], class_names)
-        options = {
-            "class_names": class_names,
-            "image_size": data_config.image_size,
-            "channels": _channels(data_config),
-            "seed": self.config.seed,
-        }
-        split = self.config.train.validation_split
-        splits = {"validation": None, "test": None}
-        if "validation" in folders or split == 0:
-            splits["train"] = folder_dataset(folders["train"], **options)
-            if "validation" in folders:
-                splits["validation"] = folder_dataset(folders["validation"], **options)
-        else:
-            for subset, name in (("training", "train"), ("validation", "validation")):
-                splits[name] = folder_dataset(
-                    folders["train"], validation_split=split, subset=subset, **options
-                )
-        if "test" in folders:
-            splits["test"] = folder_dataset(folders["test"], **options)
+                files[name] = scan_class_folder(folders[name], class_names)[1]
+        fraction = self.config.train.validation_split
+        if "validation" not in folders and fraction > 0:
+            labels = [label for _, label in train_files]
+            (fit, _), (held, _) = split_validation(
+                np.array(train_files, dtype=object), labels, fraction, self.config.seed
+            )
+            files["train"], files["validation"] = (
+                list(map(tuple, fit)),
+                list(map(tuple, held)),
+            )
+        size, channels = tuple(data_config.image_size), _channels(data_config)
+
+        def reader(split_files):
+            return lambda order: files_dataset(split_files, size, channels, order)
+
+        splits = {name: reader(split_files) for name, split_files in files.items()}
+        splits["train_size"] = len(files["train"])
         return splits, class_names
 
     def build_model(self, data):
@@ -234,9 +249,7 @@ class SmallDataClassifier(Recipe):
     def figures(self, model, data, history):
         super().figures(model, data, history)
         if self.augmenter is not None:
-            images = np.stack(
-                [x.numpy() for x, _ in data.info["train_unbatched"].take(8)]
-            )
+            images = data.info["preview_images"]
             rows = [images]
             rows += [self.augmenter(images, training=True).numpy() for _ in range(7)]
             grid = np.stack(rows, axis=1).reshape(-1, *images.shape[1:])
