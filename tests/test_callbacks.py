@@ -13,7 +13,7 @@ def test_defaults(tmp_path):
     assert _types(callbacks) == [
         "TerminateOnNaN",
         "EarlyStopping",
-        "ModelCheckpoint",
+        "AtomicModelCheckpoint",
         "TensorBoard",
         "CSVLogger",
         "AtomicBackupAndRestore",
@@ -45,3 +45,38 @@ def test_each_can_be_switched_and_tuned(tmp_path):
         c for c in callbacks if isinstance(c, keras.callbacks.ReduceLROnPlateau)
     )
     assert plateau.factor == 0.2
+
+
+def test_checkpoint_keeps_the_best_and_survives_a_failed_save(tmp_path, monkeypatch):
+    import numpy as np
+
+    from keras_recipes.callbacks import AtomicModelCheckpoint
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    x = np.random.default_rng(0).random((32, 2)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    path = tmp_path / "best.keras"
+    checkpoint = AtomicModelCheckpoint(str(path), monitor="loss", save_best_only=True)
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[checkpoint])
+    saved = keras.saving.load_model(path).get_weights()
+    for ours, theirs in zip(saved, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+    def crash(self, filepath, *args, **kwargs):
+        with open(filepath, "wb") as file:
+            file.write(b"half a zip")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(keras.Model, "save", crash)
+    checkpoint.best = float("inf")
+    try:
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[checkpoint])
+    except OSError:
+        pass
+    monkeypatch.undo()
+    for ours, theirs in zip(
+        keras.saving.load_model(path).get_weights(), saved, strict=True
+    ):
+        np.testing.assert_array_equal(ours, theirs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras"]

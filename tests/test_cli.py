@@ -101,3 +101,22 @@ def test_bad_data_folders_name_the_path(tmp_path, problem, expected):
     line = _one_error_line(_folder_run(tmp_path, data))
     assert expected in line
     assert str(bad_path) in line
+
+
+def test_nan_loss_stops_with_one_line_suggesting_a_lower_rate(tmp_path):
+    result = run_cli(
+        "run",
+        "small_data_classifier",
+        "--set=optimizer.name=sgd",
+        "--set=optimizer.learning_rate=1e9",
+        "--set=optimizer.schedule.name=constant",
+        "--set=train.epochs=3",
+        "--set=data.image_size=[8, 8]",
+        "--run-dir",
+        tmp_path / "run",
+        cwd=tmp_path,
+    )
+    line = _one_error_line(result)
+    assert "NaN" in line and "lower optimizer.learning_rate" in line
+    assert (tmp_path / "run" / "config.yaml").is_file()
+    assert not (tmp_path / "run" / "metrics.json").exists()

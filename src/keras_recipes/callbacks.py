@@ -8,6 +8,7 @@ from pathlib import Path
 import keras
 
 from keras_recipes.config import write_text_atomic
+from keras_recipes.saving import save_model_atomic
 
 BACKUP_POINTER = "training_metadata.json"
 
@@ -56,6 +57,33 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             optimizer.build(self.model.trainable_variables)
         self.model.load_weights(str(Path(self.backup_dir) / pointer["weights"]))
         self.model._initial_epoch = pointer["epoch"]
+
+
+class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """`ModelCheckpoint` that writes each checkpoint whole, then renames it.
+
+    A run killed while saving keeps its previous checkpoint intact instead
+    of a truncated file. Takes the same arguments as `ModelCheckpoint`.
+
+    Example:
+
+    ```python
+    checkpoint = AtomicModelCheckpoint("run/checkpoints/best.keras",
+                                       save_best_only=True)
+    ```
+    """
+
+    def _save_model(self, epoch, batch, logs):
+        filepath = self._get_file_path(epoch, batch, logs)
+        if not self._should_save_model(epoch, batch, logs, filepath):
+            return
+        Path(filepath).parent.mkdir(parents=True, exist_ok=True)
+        if self.save_weights_only:
+            partial = Path(filepath).with_name(f"partial_{Path(filepath).name}")
+            self.model.save_weights(str(partial), overwrite=True)
+            os.replace(partial, filepath)
+        else:
+            save_model_atomic(self.model, filepath)
 
 
 def read_backup_pointer(backup_dir):
@@ -147,7 +175,7 @@ def build_callbacks(config, run_dir, resume=False, history=None):
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
         name = "best.keras" if checkpoint.save_best_only else "epoch_{epoch:03d}.keras"
         callbacks.append(
-            keras.callbacks.ModelCheckpoint(
+            AtomicModelCheckpoint(
                 str(run_dir / "checkpoints" / name),
                 monitor=checkpoint.monitor,
                 mode=checkpoint.mode,

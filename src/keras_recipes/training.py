@@ -3,7 +3,6 @@
 import csv
 import dataclasses
 import datetime
-import json
 import math
 import shutil
 from pathlib import Path
@@ -17,6 +16,7 @@ from keras_recipes.errors import ConfigError, UserError
 from keras_recipes.figures import plot_history
 from keras_recipes.optimizers import build_optimizer
 from keras_recipes.registry import get_recipe
+from keras_recipes.saving import save_model_atomic, write_json_atomic
 from keras_recipes.seeding import set_seed
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -430,45 +430,3 @@ def latest_unfinished_run(runs_root, name):
             f"name one with --run-dir"
         )
     return unfinished[-1]
-
-
-def save_model_atomic(model, path):
-    """Saves a Keras model to a temporary file, then renames it into place.
-
-    Args:
-        model: The `keras.Model`.
-        path: Destination, ending in `.keras`.
-
-    Returns:
-        The `Path` written.
-
-    Example:
-
-    ```python
-    save_model_atomic(model, run_dir / "model.keras")
-    ```
-    """
-    path = Path(path)
-    temp = path.with_name(f".{path.stem}.partial.keras")
-    model.save(temp)
-    temp.replace(path)
-    return path
-
-
-def write_json_atomic(path, data):
-    """Writes `data` as indented JSON, atomically.
-
-    Args:
-        path: Destination file.
-        data: JSON-serialisable data.
-
-    Returns:
-        The `Path` written.
-
-    Example:
-
-    ```python
-    write_json_atomic(run_dir / "metrics.json", {"test_accuracy": 0.98})
-    ```
-    """
-    return config_lib.write_text_atomic(path, json.dumps(data, indent=2) + "\n")
