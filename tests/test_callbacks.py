@@ -12,7 +12,7 @@ def test_defaults(tmp_path):
     callbacks = build_callbacks(resolve(CallbacksConfig), tmp_path)
     assert _types(callbacks) == [
         "TerminateOnNaN",
-        "EarlyStopping",
+        "ResumableEarlyStopping",
         "AtomicModelCheckpoint",
         "TensorBoard",
         "CSVLogger",
@@ -38,7 +38,9 @@ def test_each_can_be_switched_and_tuned(tmp_path):
     )
     callbacks = build_callbacks(config, tmp_path)
     types = _types(callbacks)
-    assert "EarlyStopping" not in types and "AtomicBackupAndRestore" not in types
+    assert (
+        "ResumableEarlyStopping" not in types and "AtomicBackupAndRestore" not in types
+    )
     board = next(c for c in callbacks if isinstance(c, keras.callbacks.TensorBoard))
     assert board.histogram_freq == 2
     plateau = next(
@@ -80,3 +82,30 @@ def test_checkpoint_keeps_the_best_and_survives_a_failed_save(tmp_path, monkeypa
     ):
         np.testing.assert_array_equal(ours, theirs)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras"]
+
+
+def test_resumed_early_stopping_matches_an_uninterrupted_one():
+    from keras_recipes.callbacks import ResumableEarlyStopping
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    values = [0.9, 0.7, 0.75, 0.72, 0.71, 0.69, 0.8, 0.79, 0.78]
+    options = dict(monitor="val_loss", patience=3, min_delta=0.005)
+    straight = keras.callbacks.EarlyStopping(**options)
+    straight.set_model(model)
+    straight.on_train_begin()
+    for epoch, value in enumerate(values):
+        straight.on_epoch_end(epoch, {"val_loss": value})
+    for cut in range(1, len(values)):
+        resumed = ResumableEarlyStopping(finished=values[:cut], **options)
+        resumed.set_model(model)
+        resumed.on_train_begin()
+        for epoch in range(cut, len(values)):
+            resumed.on_epoch_end(epoch, {"val_loss": values[epoch]})
+        state = (resumed.best, resumed.best_epoch, resumed.wait, resumed.stopped_epoch)
+        assert state == (
+            straight.best,
+            straight.best_epoch,
+            straight.wait,
+            straight.stopped_epoch,
+        ), cut
+    assert straight.stopped_epoch == 8 and straight.best == 0.69

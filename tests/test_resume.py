@@ -22,7 +22,6 @@ SETTINGS = [
         "data.image_size=[8, 8]",
         "model.filters=[8]",
         "model.dense_units=16",
-        "callbacks.early_stopping.enabled=false",
     )
 ]
 

@@ -86,6 +86,55 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
             save_model_atomic(self.model, filepath)
 
 
+class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """`EarlyStopping` that continues counting where an interrupted run stopped.
+
+    Keras's callback starts from scratch at every `fit`, so after a resume
+    it would forget the best value, its epoch and the patience already used,
+    and could restore worse weights than the uninterrupted run. This one
+    replays the monitored values of the finished epochs first, and takes the
+    best weights from the best checkpoint when that monitors the same value.
+
+    Args:
+        finished: Monitored values of the epochs finished before the resume.
+            Defaults to `()`.
+        best_checkpoint: A `.keras` file holding the best weights so far, or
+            `None`. Defaults to `None`.
+        **kwargs: `EarlyStopping` arguments.
+
+    Example:
+
+    ```python
+    stop = ResumableEarlyStopping(finished=[0.9, 0.7, 0.8], monitor="val_loss")
+    ```
+    """
+
+    def __init__(self, finished=(), best_checkpoint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.finished = [float(value) for value in finished]
+        self.best_checkpoint = best_checkpoint
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if not self.finished:
+            return
+        if self.monitor_op is None:
+            self._set_monitor_op()
+        for epoch, current in enumerate(self.finished):
+            if epoch < self.start_from_epoch or not math.isfinite(current):
+                continue
+            self.wait += 1
+            if self._is_improvement(current, self.best):
+                self.best, self.best_epoch = current, epoch
+                if self.baseline is None or self._is_improvement(
+                    current, self.baseline
+                ):
+                    self.wait = 0
+        checkpoint = self.best_checkpoint
+        if self.restore_best_weights and checkpoint and Path(checkpoint).is_file():
+            self.best_weights = keras.saving.load_model(checkpoint).get_weights()
+
+
 def read_backup_pointer(backup_dir):
     """Returns the last complete backup's `{"epoch", "weights"}`, or `None`.
 
@@ -160,8 +209,18 @@ def build_callbacks(config, run_dir, resume=False, history=None):
         callbacks.append(keras.callbacks.TerminateOnNaN())
     stop = config.early_stopping
     if stop.enabled:
+        checkpoint = config.model_checkpoint
+        same_best = (
+            checkpoint.enabled
+            and checkpoint.save_best_only
+            and (checkpoint.monitor, checkpoint.mode) == (stop.monitor, stop.mode)
+        )
         callbacks.append(
-            keras.callbacks.EarlyStopping(
+            ResumableEarlyStopping(
+                finished=(history or {}).get(stop.monitor, ()),
+                best_checkpoint=run_dir / "checkpoints" / "best.keras"
+                if same_best
+                else None,
                 monitor=stop.monitor,
                 mode=stop.mode,
                 patience=stop.patience,
