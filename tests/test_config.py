@@ -57,6 +57,8 @@ def test_unknown_yaml_key_names_the_file():
         ("train=3", "is a section"),
         ("train.epochs.x=3", "is a value, not a section"),
         ("noequals", "key=value"),
+        ("optimizer.learning_rate=.nan", "finite"),
+        ("model.dropout=-.inf", "finite"),
     ],
 )
 def test_bad_values_are_named(override, fragment):
@@ -115,3 +117,12 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     config_lib.write_text_atomic(tmp_path / "a.txt", "two")
     assert (tmp_path / "a.txt").read_text() == "two"
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_string_fields_take_the_text_as_written():
+    config = config_lib.resolve(
+        ToyConfig, overrides=["recipe=toy", "callbacks.early_stopping.monitor=no"]
+    )
+    assert config.callbacks.early_stopping.monitor == "no"
+    with pytest.raises(ConfigError, match="must be str"):
+        config_lib.resolve(ToyConfig, overrides={"recipe": False})

@@ -10,6 +10,7 @@ and quietly.
 
 import dataclasses
 import difflib
+import math
 import os
 import tempfile
 import types
@@ -209,6 +210,12 @@ class SwitchConfig:
 
 
 @dataclasses.dataclass
+class DeadReLUConfig:
+    enabled: bool = param(False, doc="Log dead ReLU units per layer (dead_relu.csv).")
+    samples: int = param(512, minimum=1, doc="Probe examples.")
+
+
+@dataclasses.dataclass
 class CallbacksConfig:
     """Keras callbacks; each can be switched off or tuned."""
 
@@ -219,6 +226,7 @@ class CallbacksConfig:
     reduce_lr_on_plateau: ReduceLROnPlateauConfig = section(ReduceLROnPlateauConfig)
     terminate_on_nan: SwitchConfig = section(SwitchConfig)
     backup_and_restore: SwitchConfig = section(SwitchConfig)
+    dead_relu: DeadReLUConfig = section(DeadReLUConfig)
 
 
 @dataclasses.dataclass
@@ -273,10 +281,14 @@ def _nearest(name, candidates):
 
 
 def _unknown_key(key, name, candidates, source):
-    where = f" in {source}" if source else ""
+    where = (
+        f" in {source!r}"
+        if "\n" in str(source)
+        else (f" in {source}" if source else "")
+    )
     allowed = ", ".join(sorted(candidates))
     return ConfigError(
-        f"unknown config key '{key}'{where}{_nearest(name, candidates)} "
+        f"unknown config key {key!r}{where}{_nearest(name, candidates)} "
         f"(allowed here: {allowed})"
     )
 
@@ -300,7 +312,7 @@ def _coerce(value, hint, key):
     """Returns `value` converted to `hint`, or raises `ConfigError`."""
     origin = typing.get_origin(hint)
     bad = ConfigError(
-        f"config key '{key}' must be {_describe(hint)}. Received: {value!r}"
+        f"config key {key!r} must be {_describe(hint)}. Received: {value!r}"
     )
     if hint is Any:
         return value
@@ -325,13 +337,13 @@ def _coerce(value, hint, key):
                 if value == str(choice):
                     return choice
         raise ConfigError(
-            f"config key '{key}' must be one of {' | '.join(map(str, allowed))}"
+            f"config key {key!r} must be one of {' | '.join(map(str, allowed))}"
             f"{_nearest(str(value), map(str, allowed))} Received: {value!r}"
         )
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise ConfigError(
-                f"config key '{key}' is a section; give a mapping of its keys. "
+                f"config key {key!r} is a section; give a mapping of its keys. "
                 f"Received: {value!r}"
             )
         return _build(hint, value, key)
@@ -357,15 +369,19 @@ def _coerce(value, hint, key):
             return int(value)
         raise bad
     if hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
         if isinstance(value, str):
             # YAML 1.1 reads `1e-3` (no dot) as a string.
             try:
-                return float(value)
+                value = float(value)
             except ValueError:
                 raise bad from None
-        raise bad
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise bad
+        if not math.isfinite(value):
+            raise ConfigError(
+                f"config key {key!r} must be a finite number. Received: {value!r}"
+            )
+        return float(value)
     if hint is str:
         if isinstance(value, str):
             return value
@@ -380,21 +396,21 @@ def _check_range(value, field, key):
     if value is None or isinstance(value, (bool, str, list, dict)):
         if meta.get("choices") and value not in meta["choices"]:
             raise ConfigError(
-                f"config key '{key}' must be one of {meta['choices']}. "
+                f"config key {key!r} must be one of {meta['choices']}. "
                 f"Received: {value!r}"
             )
         return
     if meta.get("minimum") is not None and value < meta["minimum"]:
         raise ConfigError(
-            f"config key '{key}' must be >= {meta['minimum']}. Received: {value!r}"
+            f"config key {key!r} must be >= {meta['minimum']}. Received: {value!r}"
         )
     if meta.get("maximum") is not None and value > meta["maximum"]:
         raise ConfigError(
-            f"config key '{key}' must be <= {meta['maximum']}. Received: {value!r}"
+            f"config key {key!r} must be <= {meta['maximum']}. Received: {value!r}"
         )
     if meta.get("below") is not None and value >= meta["below"]:
         raise ConfigError(
-            f"config key '{key}' must be < {meta['below']}. Received: {value!r}"
+            f"config key {key!r} must be < {meta['below']}. Received: {value!r}"
         )
 
 
@@ -501,7 +517,7 @@ def parse_override(text):
     key = key.strip()
     if not sep or not key:
         raise ConfigError(
-            f"override '{text}' is not of the form key=value, e.g. --set train.epochs=5"
+            f"override {text!r} is not of the form key=value, e.g. --set train.epochs=5"
         )
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
@@ -510,7 +526,7 @@ def parse_override(text):
     return key, value
 
 
-def _set_path(cls, data, key, value, source):
+def _set_path(cls, data, key, value, source, text=None):
     names = key.split(".")
     node_cls, node = cls, data
     for depth, name in enumerate(names):
@@ -520,13 +536,19 @@ def _set_path(cls, data, key, value, source):
             raise _unknown_key(path, name, fields, source)
         hint = _hints(node_cls)[name]
         if depth == len(names) - 1:
-            if hint is str and not isinstance(value, str) and value is not None:
-                value = str(value)
+            takes_text = hint is str or (
+                typing.get_origin(hint) in (typing.Union, types.UnionType)
+                and str in typing.get_args(hint)
+            )
+            if takes_text and text is not None and value is not None:
+                # A string field takes the text as written: `--set x.name=no`
+                # means "no", not YAML's False.
+                value = text.partition("=")[2].strip()
             node[name] = value
             return
         if not dataclasses.is_dataclass(hint):
             raise ConfigError(
-                f"config key '{path}' is a value, not a section, so '{key}' "
+                f"config key {path!r} is a value, not a section, so {key!r} "
                 f"does not exist ({source})"
             )
         node_cls = hint
@@ -589,11 +611,12 @@ def resolve(cls, layers=(), overrides=None):
         check_keys(cls, layer, source)
         _merge(data, _copy(layer))
     if isinstance(overrides, dict):
-        items = list(overrides.items())
+        items = [(key, value, None) for key, value in overrides.items()]
     else:
-        items = [parse_override(text) for text in overrides or ()]
-    for key, value in items:
-        _set_path(cls, data, key, value, f"--set {key}={value}")
+        items = [(*parse_override(text), text) for text in overrides or ()]
+    for key, value, text in items:
+        source = f"--set {text}" if text is not None else f"overrides[{key!r}]"
+        _set_path(cls, data, key, value, source, text)
     return _build(cls, data)
 
 
