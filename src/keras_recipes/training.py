@@ -401,8 +401,36 @@ class Recipe:
                 f"{run_dir} has no model.keras (the run did not finish, "
                 f"or export.keras was off)"
             )
-        model = keras.saving.load_model(model_path)
-        return recipe, model
+        return recipe, load_model_safely(model_path)
+
+
+def load_model_safely(path):
+    """Loads a `.keras` model with Keras's `safe_mode` on, as it always is here.
+
+    A model that would run arbitrary Python code when loaded (a `Lambda`
+    layer holding a Python function) is refused with one line.
+
+    Args:
+        path: The `.keras` file.
+
+    Returns:
+        The `keras.Model`.
+
+    Example:
+
+    ```python
+    model = load_model_safely("runs/small_data_classifier/x/model.keras")
+    ```
+    """
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except ValueError as error:
+        if "safe_mode" not in str(error):
+            raise
+        raise UserError(
+            f"refusing to load {path}: it holds Python code that would run on "
+            f"loading (e.g. a Lambda layer); this package keeps Keras's safe_mode on"
+        ) from None
 
 
 def latest_unfinished_run(runs_root, name):
