@@ -150,3 +150,14 @@ def test_shipped_config_reaches_097_on_held_out_digits(tmp_path):
         "small_data_classifier", {"train.verbose": 0}, runs_root=tmp_path
     )
     assert result.metrics["test_accuracy"] >= 0.97
+
+
+def test_quick_run_applies_the_recipe_quick_settings_first(tmp_path):
+    result = keras_recipes.run(
+        "small_data_classifier",
+        {"train.epochs": 1, "train.verbose": 0},
+        runs_root=tmp_path,
+        quick=True,
+    )
+    assert result.config.model.filters == [16]  # from the quick settings
+    assert len(result.history["loss"]) == 1  # the user's override wins

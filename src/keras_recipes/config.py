@@ -540,7 +540,11 @@ def _set_path(cls, data, key, value, source, text=None):
                 typing.get_origin(hint) in (typing.Union, types.UnionType)
                 and str in typing.get_args(hint)
             )
-            if takes_text and text is not None and value is not None:
+            if (
+                takes_text
+                and text is not None
+                and not isinstance(value, (str, type(None)))
+            ):
                 # A string field takes the text as written: `--set x.name=no`
                 # means "no", not YAML's False.
                 value = text.partition("=")[2].strip()

@@ -183,6 +183,9 @@ class Recipe:
     name = ""
     description = ""
     config_class = config_lib.RecipeConfig
+    # Overrides that make a run of seconds (tiny model, few epochs) for smoke
+    # tests and `run NAME --quick`; the numbers are not meant to be good.
+    quick = {}
 
     def __init__(self, config=None, run_dir=None, resume=False, runs_root="runs"):
         self.config = config if config is not None else load_config(self.name)

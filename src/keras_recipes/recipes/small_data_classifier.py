@@ -110,6 +110,12 @@ class SmallDataClassifier(Recipe):
     name = "small_data_classifier"
     description = "Small CNN with augmentation for small image sets (digits, folders)."
     config_class = SmallDataClassifierConfig
+    quick = {
+        "train.epochs": 2,
+        "data.image_size": [8, 8],
+        "model.filters": [16],
+        "model.dense_units": 32,
+    }
 
     def build_data(self):
         data_config = self.config.data
