@@ -267,6 +267,17 @@ def build_callbacks(config, run_dir, resume=False, history=None):
                 update_freq=board.update_freq,
             )
         )
+    if config.dead_relu.enabled:
+        from keras_recipes.monitors import DEAD_RELU_FILE, DeadReLUMonitor
+
+        callbacks.append(
+            DeadReLUMonitor(
+                log_dir=run_dir / "logs" / "dead_relu",
+                path=run_dir / DEAD_RELU_FILE,
+                samples=config.dead_relu.samples,
+                append=resume,
+            )
+        )
     if config.csv_logger.enabled:
         callbacks.append(
             keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=resume)

@@ -60,9 +60,59 @@ def build_parser():
     )
     evaluate = commands.add_parser("evaluate", help="evaluate a finished run")
     evaluate.add_argument("run_dir")
+    evaluate.add_argument(
+        "--tta",
+        nargs="+",
+        choices=["flip", "crop"],
+        help="also score with test-time augmentation: mirror images, 5 crops",
+    )
+    evaluate.add_argument(
+        "--tta-margin", type=float, default=0.05, help="crop offset, share of size"
+    )
     predict = commands.add_parser("predict", help="predict files with a finished run")
     predict.add_argument("run_dir")
     predict.add_argument("files", nargs="+")
+    encode = commands.add_parser("encode", help="write an encoder's codes to .npy")
+    encode.add_argument("run_dir")
+    encode.add_argument("inputs", nargs="+", metavar="FOLDER_OR_FILE")
+    encode.add_argument("--output", default="codes.npy", help="default: codes.npy")
+    visualize = commands.add_parser(
+        "visualize", help="draw a run's filters and top-activating patches"
+    )
+    visualize.add_argument("run_dir")
+    visualize.add_argument(
+        "--layer", action="append", help="layer to draw (default: every Conv2D)"
+    )
+    visualize.add_argument(
+        "--images", type=int, default=2000, help="images searched at most"
+    )
+    enroll = commands.add_parser("enroll", help="enrol people into a face run")
+    enroll.add_argument("run_dir")
+    enroll.add_argument("folder", help="one subfolder (or image) per person")
+    verify = commands.add_parser("verify", help="same person in two images?")
+    verify.add_argument("run_dir")
+    verify.add_argument("image1")
+    verify.add_argument("image2")
+    identify = commands.add_parser("identify", help="who is in each image?")
+    identify.add_argument("run_dir")
+    identify.add_argument("images", nargs="+")
+    for sub in (enroll, identify):
+        sub.add_argument("--database", help="default: RUN_DIR/enrolled.npz")
+    cv = commands.add_parser("cv", help="K-fold cross-validation of a recipe")
+    cv.add_argument("recipe", help="recipe name or YAML file")
+    cv.add_argument("--folds", type=int, default=5, help="number of folds K")
+    cv.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    cv.add_argument("--runs-root", default="runs", help="parent of run directories")
+    ensemble = commands.add_parser("ensemble", help="average several runs' outputs")
+    ensemble.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    diagnose = commands.add_parser("diagnose", help="over- or under-fitting? why?")
+    diagnose.add_argument("run_dir")
+    sample = commands.add_parser("sample", help="write text with a char_rnn run")
+    sample.add_argument("run_dir")
+    sample.add_argument("--temperature", type=float, default=0.8)
+    sample.add_argument("--length", type=int, default=400)
+    sample.add_argument("--seed-text", default="The ")
+    sample.add_argument("--seed", type=int, help="default: the run's seed")
     for sub in commands.choices.values():
         sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     return parser
@@ -151,7 +201,12 @@ def evaluate_command(args):
     recipe, model = Recipe.from_run_dir(args.run_dir)
     set_seed(recipe.config.seed)
     data = recipe.build_data()
-    print(json.dumps(recipe.evaluate(model, data), indent=2))
+    metrics = recipe.evaluate(model, data)
+    if getattr(args, "tta", None):
+        from keras_recipes.selection import tta_metrics
+
+        metrics.update(tta_metrics(model, data, args.tta, args.tta_margin))
+    print(json.dumps(metrics, indent=2))
     return 0
 
 
@@ -177,6 +232,15 @@ HANDLERS = {
     "run": "keras_recipes.cli:run_command",
     "evaluate": "keras_recipes.cli:evaluate_command",
     "predict": "keras_recipes.cli:predict_command",
+    "encode": "keras_recipes.recipes.autoencoder:encode_command",
+    "cv": "keras_recipes.selection:cv_command",
+    "ensemble": "keras_recipes.selection:ensemble_command",
+    "diagnose": "keras_recipes.doctor:diagnose_command",
+    "sample": "keras_recipes.recipes.char_rnn:sample_command",
+    "visualize": "keras_recipes.visualize.run:visualize_command",
+    "enroll": "keras_recipes.faces.commands:enroll_command",
+    "verify": "keras_recipes.faces.commands:verify_command",
+    "identify": "keras_recipes.faces.commands:identify_command",
 }
 
 

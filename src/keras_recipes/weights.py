@@ -75,7 +75,9 @@ def keras_cache_dir():
     return Path(home) / "models"
 
 
-def build_application(name, weights="imagenet", input_shape=None, **kwargs):
+def build_application(
+    name, weights="imagenet", input_shape=None, weights_key=None, **kwargs
+):
     """Builds a `keras.applications` backbone, local weights or ImageNet ones.
 
     ImageNet weights are fetched by Keras on first use and need the internet.
@@ -88,6 +90,8 @@ def build_application(name, weights="imagenet", input_shape=None, **kwargs):
             of a local weights file (`.h5` / `.weights.h5`) for the same
             architecture. Defaults to `"imagenet"`.
         input_shape: Input shape without the batch axis. Defaults to `None`.
+        weights_key: The config key that set `weights`, named in the offline
+            message (e.g. `"base.weights"`). Defaults to `None`.
         **kwargs: Passed to the application (`include_top`, `pooling`, ...).
 
     Returns:
@@ -121,8 +125,8 @@ def build_application(name, weights="imagenet", input_shape=None, **kwargs):
         filename = url.group(0).rsplit("/", 1)[-1] if url else f"{name} weights"
         raise UserError(
             f"cannot download the ImageNet weights of {name} (no internet): put "
-            f"{filename} in {keras_cache_dir()}/, or set the weights to a local "
-            f"file, or to null for random weights"
+            f"{filename} in {keras_cache_dir()}/, or set {weights_key or 'the weights'}"
+            f" to a local file, or to null for random weights"
         ) from None
     if local is not None:
         try:

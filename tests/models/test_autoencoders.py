@@ -28,6 +28,7 @@ def _images(count=6, shape=(8, 8, 1), seed=0):
         (sparse_autoencoder, {"code_size": 4}, (4,)),
         (deep_autoencoder, {"hidden_units": (12, 6), "code_size": 3}, (3,)),
         (conv_autoencoder, {"filters": (4, 2)}, (2, 2, 2)),
+        (conv_autoencoder, {"filters": (4, 2), "code_size": 3}, (3,)),
     ],
 )
 def test_factories_map_images_to_same_shape_through_a_code(factory, kwargs, code_shape):
@@ -190,6 +191,7 @@ def test_sparse_autoencoder_save_load_round_trip(tmp_path):
         (deep_autoencoder, {"hidden_units": ()}, "hidden_units=()"),
         (deep_autoencoder, {"hidden_units": (16, 0)}, "hidden_units=(16, 0)"),
         (conv_autoencoder, {"filters": []}, "filters=[]"),
+        (conv_autoencoder, {"code_size": 0}, "code_size=0"),
         (conv_autoencoder, {"input_shape": (64,)}, "input_shape=(64,)"),
     ],
 )

@@ -4,6 +4,8 @@ import numpy as np
 from sklearn.datasets import load_digits as _sklearn_digits
 from sklearn.model_selection import train_test_split
 
+from keras_recipes.data.folds import active_fold
+
 DIGITS_TEST_FRACTION = 0.2
 DIGITS_SPLIT_SEED = 0
 
@@ -45,6 +47,9 @@ def load_digits():
 def split_validation(x, y, fraction, seed):
     """Splits arrays into training and validation parts, stratified by label.
 
+    Inside `keras_recipes.data.folds.validation_fold(k, K)` (cross-validation)
+    the split is fold `k` of a stratified K-fold partition instead.
+
     Args:
         x: Inputs, first axis the examples.
         y: Integer labels.
@@ -61,6 +66,8 @@ def split_validation(x, y, fraction, seed):
     (x_tr, y_tr), (x_va, y_va) = split_validation(x, y, 0.2, seed=42)
     ```
     """
+    if active_fold() is not None:
+        return active_fold().split(x, y)
     if fraction <= 0:
         return (x, y), (None, None)
     x_train, x_val, y_train, y_val = train_test_split(

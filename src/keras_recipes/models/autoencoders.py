@@ -196,6 +196,7 @@ def deep_autoencoder(
 def conv_autoencoder(
     input_shape=(8, 8, 1),
     filters=(16, 8),
+    code_size=None,
     activation="relu",
     output_activation="sigmoid",
     name="conv_autoencoder",
@@ -210,11 +211,20 @@ def conv_autoencoder(
     the padding away, so the output always has the input's shape (28x28 with
     three stages runs at 32x32 inside).
 
+    With `code_size`, the pooled feature map is flattened into a fully
+    connected `"code"` layer of that many units, and the decoder maps the code
+    back to the feature map with a fully connected layer first. That fixes the
+    code size independently of the image size, for example to compare with
+    PCA at the same number of components.
+
     Args:
         input_shape: Shape `(height, width, channels)` of one image, pixels
             scaled to `[0, 1]`. Defaults to `(8, 8, 1)`.
         filters: Number of filters of each encoder stage, outermost first; the
             code is the last stage's pooled feature map. Defaults to `(16, 8)`.
+        code_size: Number of units of a fully connected code after the
+            convolutions, or `None` to use the pooled feature map as the code.
+            Defaults to `None`.
         activation: Activation of the hidden convolutions.
             Defaults to `"relu"`.
         output_activation: Activation of the reconstruction.
@@ -224,13 +234,15 @@ def conv_autoencoder(
     Returns:
         An uncompiled `keras.Model` with sub-models `"encoder"` and `"decoder"`;
         the code has shape `(ceil(height / 2**n), ceil(width / 2**n),
-        filters[-1])` with `n = len(filters)`.
+        filters[-1])` with `n = len(filters)`, or `(code_size,)`.
 
     Example:
 
     >>> model = conv_autoencoder(input_shape=(28, 28, 1), filters=(16, 8, 8))
     >>> model.output_shape, encoder_of(model).output_shape
     ((None, 28, 28, 1), (None, 4, 4, 8))
+    >>> encoder_of(conv_autoencoder(filters=(16, 8), code_size=8)).output_shape
+    (None, 8)
 
     Reference:
         - [Building Autoencoders in Keras](
@@ -243,6 +255,8 @@ def conv_autoencoder(
             f"autoencoder. Received: input_shape={input_shape}"
         )
     filters = _check_positive_ints(filters, "filters")
+    if code_size is not None:
+        code_size = _check_positive_int(code_size, "code_size")
     height, width, channels = input_shape
     factor = 2 ** len(filters)
     pad_height = -height % factor
@@ -261,13 +275,22 @@ def conv_autoencoder(
             activation=activation,
             name=f"encoder_conv_{index}",
         )(x)
-        pool_name = "code" if index == len(filters) else f"encoder_pool_{index}"
+        last = index == len(filters) and code_size is None
+        pool_name = "code" if last else f"encoder_pool_{index}"
         x = layers.MaxPooling2D(2, name=pool_name)(x)
+    feature_shape = tuple(x.shape[1:])
+    if code_size is not None:
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(code_size, activation=activation, name="code")(x)
     encoder = keras.Model(inputs, x, name="encoder")
 
-    code_shape = encoder.output_shape[1:]
-    codes = keras.Input(shape=code_shape, name="code")
+    codes = keras.Input(shape=encoder.output_shape[1:], name="code")
     x = codes
+    if code_size is not None:
+        x = layers.Dense(
+            math.prod(feature_shape), activation=activation, name="decoder_dense"
+        )(x)
+        x = layers.Reshape(feature_shape, name="decoder_reshape")(x)
     for index, count in enumerate(filters[::-1], start=1):
         x = layers.Conv2D(
             count,

@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_recipes.models.conv_nd import conv_layer, conv_output_size, pooling_layer
+
 
 def small_cnn(
     input_shape=(150, 150, 3),
@@ -20,9 +22,13 @@ def small_cnn(
     very little data" recipe: a few convolution blocks, one hidden dense
     layer and strong dropout, small enough not to overfit a few thousand
     images. Inputs are raw pixels in [0, 255]; the first layer rescales them.
+    A 1-D input `(length, channels)` (a signal) gets `Conv1D` and
+    `MaxPooling1D` blocks, a 3-D input `(depth, height, width, channels)`
+    (a volume) `Conv3D` and `MaxPooling3D` ones.
 
     Args:
-        input_shape: Shape of one image, `(height, width, channels)`.
+        input_shape: Shape of one image, `(height, width, channels)`; or
+            `(length, channels)`, or `(depth, height, width, channels)`.
             Defaults to `(150, 150, 3)`.
         num_classes: Number of classes; the output is a softmax over them.
             Defaults to `2`.
@@ -49,11 +55,13 @@ def small_cnn(
     Reference:
         https://blog.keras.io/building-powerful-image-classification-models-using-very-little-data.html
     """
-    if len(input_shape) != 3:
+    if len(input_shape) not in (2, 3, 4):
         raise ValueError(
-            f"input_shape must be (height, width, channels). Received: "
+            f"input_shape must be (height, width, channels), or (length, "
+            f"channels) or (depth, height, width, channels). Received: "
             f"input_shape={input_shape}"
         )
+    rank = len(input_shape) - 1
     if num_classes < 2:
         raise ValueError(
             f"num_classes must be at least 2. Received: num_classes={num_classes}"
@@ -68,30 +76,31 @@ def small_cnn(
         raise ValueError(
             f"padding must be 'same' or 'valid'. Received: padding={padding}"
         )
-    height, width = input_shape[0], input_shape[1]
+    sizes = list(input_shape[:rank])
     for _ in filters:
         if padding == "valid":
-            height, width = height - kernel_size + 1, width - kernel_size + 1
-        height, width = height // 2, width // 2
-        if height < 1 or width < 1:
+            sizes = [n - kernel_size + 1 for n in sizes]
+        sizes = [conv_output_size(n, 2, 2) if n >= 2 else 0 for n in sizes]
+        if min(sizes) < 1:
             raise ValueError(
-                f"{len(filters)} blocks of {kernel_size}x{kernel_size} convolution "
-                f"and 2x2 pooling shrink input_shape={tuple(input_shape)} below 1x1; "
-                f"use fewer filters entries or larger images"
+                f"{len(filters)} blocks of size-{kernel_size} convolution and "
+                f"size-2 pooling shrink input_shape={tuple(input_shape)} below 1 "
+                f"along an axis; use fewer filters entries or larger inputs"
             )
     layers = [keras.Input(shape=tuple(input_shape), name="image")]
     if rescale is not None:
         layers.append(keras.layers.Rescaling(rescale, name="rescale"))
     for index, count in enumerate(filters, start=1):
         layers += [
-            keras.layers.Conv2D(
+            conv_layer(
+                rank,
                 count,
                 kernel_size,
                 padding=padding,
                 activation="relu",
                 name=f"block{index}_conv",
             ),
-            keras.layers.MaxPooling2D(2, name=f"block{index}_pool"),
+            pooling_layer(rank, 2, name=f"block{index}_pool"),
         ]
     layers += [
         keras.layers.Flatten(name="flatten"),

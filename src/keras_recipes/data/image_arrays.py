@@ -1,0 +1,269 @@
+"""Whole image sets as arrays in `[0, 1]`, for autoencoders and PCA.
+
+Autoencoders need no labels, and comparing them with PCA needs the training
+images as one array, so the images are read into memory once: the embedded
+digits, or any folder of images. Labels are kept where there are any (the
+digit, or a first-level subfolder's name) to colour latent-space plots.
+"""
+
+import dataclasses
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import tensorflow as tf
+
+from keras_recipes.config import param
+from keras_recipes.data.digits import load_digits, split_validation
+from keras_recipes.data.image_folder import check_image, find_splits, load_images
+from keras_recipes.errors import ConfigError, DataError
+
+# The held-out test images of a folder without test/ do not depend on the
+# run's seed, so test errors stay comparable across seeds (as for the digits).
+FOLDER_TEST_SPLIT_SEED = 0
+
+
+@dataclasses.dataclass
+class ImageArraysConfig:
+    """Where the images come from and their size; pixels are scaled to [0, 1]."""
+
+    source: Literal["digits", "folder"] = param(
+        "digits", doc="digits (embedded) | folder (data.directory)"
+    )
+    directory: str | None = param(
+        None,
+        doc="Folder of images at any depth (first-level subfolders are "
+        "classes, used only to colour plots), or train/ validation/ test/ "
+        "folders of them.",
+    )
+    image_size: list[int] = param([8, 8], doc="Height and width fed to the model.")
+    color_mode: Literal["grayscale", "rgb"] = param("grayscale")
+    test_split: float = param(
+        0.2,
+        minimum=0,
+        below=1,
+        doc="Fraction held out for testing, folder without test/.",
+    )
+
+    def validate(self, key):
+        if len(self.image_size) != 2 or min(self.image_size) < 1:
+            raise ConfigError(
+                f"{key}.image_size must be [height, width] with positive sizes. "
+                f"Received: {self.image_size}"
+            )
+        if self.source == "folder" and not self.directory:
+            raise ConfigError(
+                f"{key}.directory is not set but {key}.source is 'folder'; "
+                f"--set {key}.directory=PATH"
+            )
+        if self.source == "digits" and self.color_mode != "grayscale":
+            raise ConfigError(
+                f"the digits are grayscale; set {key}.color_mode=grayscale "
+                f"or use {key}.source=folder"
+            )
+
+    @property
+    def channels(self):
+        """Number of channels: 1 for grayscale, 3 for RGB."""
+        return 1 if self.color_mode == "grayscale" else 3
+
+
+@dataclasses.dataclass
+class ImageArrays:
+    """Training, validation and test images with their labels.
+
+    Attributes:
+        train: Float32 array `[N, height, width, channels]` in `[0, 1]`.
+        validation: The same for validation, or `None`.
+        test: The same for testing.
+        train_labels: Int array `[N]`; `-1` where an image has no class.
+        validation_labels: Labels of `validation`, or `None`.
+        test_labels: Labels of `test`.
+        class_names: Names of the labels `0, 1, ...`; empty when unlabelled.
+    """
+
+    train: np.ndarray
+    validation: np.ndarray | None
+    test: np.ndarray
+    train_labels: np.ndarray
+    validation_labels: np.ndarray | None
+    test_labels: np.ndarray
+    class_names: list
+
+
+def load_image_arrays(config, validation_split=0.2, seed=0):
+    """Loads the images an `ImageArraysConfig` describes, split three ways.
+
+    The digits keep their fixed test split, and validation images are taken
+    from the training ones. A folder's `test/` and `validation/` subfolders
+    are used when present; otherwise a `config.test_split` fraction of the
+    images is held out for testing (always the same images) and a
+    `validation_split` fraction of the rest for validation (chosen by `seed`).
+
+    Args:
+        config: An `ImageArraysConfig`. No default.
+        validation_split: Fraction of the training images held out for
+            validation when there is no `validation/` folder.
+            Defaults to `0.2`.
+        seed: Seed of the validation split. Defaults to `0`.
+
+    Returns:
+        An `ImageArrays`.
+
+    Example:
+
+    ```python
+    arrays = load_image_arrays(ImageArraysConfig(), validation_split=0.2)
+    arrays.train.shape  # (1149, 8, 8, 1)
+    ```
+    """
+    if config.source == "digits":
+        return _digits_arrays(config, validation_split, seed)
+    return _folder_arrays(config, validation_split, seed)
+
+
+def list_image_files(paths):
+    """Expands files and folders into a sorted list of checked image files.
+
+    Args:
+        paths: Image files and folders; folders are searched at any depth.
+            No default.
+
+    Returns:
+        A list of `Path`s, each folder's images sorted, in the order given.
+
+    Example:
+
+    ```python
+    files = list_image_files(["data/new", "extra.png"])
+    ```
+    """
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = _image_files(path)
+            if not found:
+                raise DataError(f"no image files in folder {path}")
+            files.extend(found)
+        elif path.is_file():
+            check_image(path)
+            files.append(path)
+        else:
+            raise DataError(f"no such image file or folder: {path}")
+    return files
+
+
+def read_images(paths, image_size, channels):
+    """Reads image files as one float32 array scaled to `[0, 1]`.
+
+    Args:
+        paths: Image files, as `list_image_files` returns. No default.
+        image_size: `(height, width)` to resize to. No default.
+        channels: 1 for grayscale, 3 for RGB. No default.
+
+    Returns:
+        Array `[N, height, width, channels]` in `[0, 1]`.
+
+    Example:
+
+    ```python
+    images = read_images(list_image_files(["data/new"]), (8, 8), 1)
+    ```
+    """
+    return (load_images(paths, tuple(image_size), channels) / 255.0).astype("float32")
+
+
+def _digits_arrays(config, validation_split, seed):
+    (x_train, y_train), (x_test, y_test), class_names = load_digits()
+    size = tuple(config.image_size)
+    x_train, x_test = x_train / 255.0, x_test / 255.0
+    if size != (8, 8):
+        x_train = tf.image.resize(x_train, size).numpy()
+        x_test = tf.image.resize(x_test, size).numpy()
+    (x_fit, y_fit), (x_val, y_val) = split_validation(
+        x_train, y_train, validation_split, seed
+    )
+    return ImageArrays(
+        train=x_fit.astype("float32"),
+        validation=None if x_val is None else x_val.astype("float32"),
+        test=x_test.astype("float32"),
+        train_labels=y_fit,
+        validation_labels=y_val,
+        test_labels=y_test,
+        class_names=class_names,
+    )
+
+
+def _folder_arrays(config, validation_split, seed):
+    folders = find_splits(config.directory)
+    files = {name: _labelled_files(folder) for name, folder in folders.items()}
+    if "test" not in files:
+        files["train"], files["test"] = _split(
+            files["train"], config.test_split, FOLDER_TEST_SPLIT_SEED
+        )
+        if not files["test"]:
+            raise DataError(
+                f"no test images: {config.directory} has no test/ folder and "
+                f"data.test_split is {config.test_split}; set data.test_split "
+                f"above 0 or add a test/ folder"
+            )
+    if "validation" not in files and validation_split > 0:
+        files["train"], files["validation"] = _split(
+            files["train"], validation_split, seed
+        )
+    if len(files["train"]) < 2:
+        raise DataError(
+            f"only {len(files['train'])} training image(s) left in "
+            f"{config.directory}; add images or lower data.test_split and "
+            f"train.validation_split"
+        )
+    class_names = sorted(
+        {name for split in files.values() for _, name in split if name is not None}
+    )
+    index = {name: label for label, name in enumerate(class_names)}
+    arrays, labels = {}, {}
+    for split in ("train", "validation", "test"):
+        pairs = files.get(split)
+        if not pairs:
+            arrays[split] = labels[split] = None
+            continue
+        paths = [path for path, _ in pairs]
+        arrays[split] = read_images(paths, config.image_size, config.channels)
+        labels[split] = np.array([index.get(name, -1) for _, name in pairs], "int32")
+    return ImageArrays(
+        train=arrays["train"],
+        validation=arrays["validation"],
+        test=arrays["test"],
+        train_labels=labels["train"],
+        validation_labels=labels["validation"],
+        test_labels=labels["test"],
+        class_names=class_names,
+    )
+
+
+def _image_files(folder):
+    files = sorted(path for path in folder.rglob("*") if path.is_file())
+    for path in files:
+        check_image(path)
+    return files
+
+
+def _labelled_files(folder):
+    files = _image_files(folder)
+    if not files:
+        raise DataError(f"no image files in folder {folder} (check data.directory)")
+    pairs = []
+    for path in files:
+        parts = path.relative_to(folder).parts
+        pairs.append((path, parts[0] if len(parts) > 1 else None))
+    return pairs
+
+
+def _split(pairs, fraction, seed):
+    if fraction <= 0:
+        return pairs, []
+    order = np.random.default_rng(seed).permutation(len(pairs))
+    held = max(1, round(fraction * len(pairs)))
+    kept = sorted(order[held:])
+    taken = sorted(order[:held])
+    return [pairs[i] for i in kept], [pairs[i] for i in taken]

@@ -1,0 +1,154 @@
+"""The YOLO detector: a backbone, then one conv head predicting every anchor."""
+
+import math
+
+import keras
+import numpy as np
+
+from keras_recipes.detection.targets import check_anchors, grid_shape
+from keras_recipes.models.transfer import ApplicationPreprocessing
+from keras_recipes.weights import build_application
+
+SMALL_BACKBONE = "small"
+
+
+def _conv_block(x, filters, kernel_size, name):
+    x = keras.layers.Conv2D(
+        filters, kernel_size, padding="same", use_bias=False, name=f"{name}_conv"
+    )(x)
+    # A shorter memory than Keras's 0.99 lets the moving statistics follow
+    # the quickly changing early weights, so validation is meaningful sooner.
+    x = keras.layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+    return keras.layers.LeakyReLU(0.1, name=f"{name}_leaky")(x)
+
+
+def yolo_detector(
+    backbone=SMALL_BACKBONE,
+    input_shape=(96, 96, 3),
+    grid=None,
+    anchors=3,
+    num_classes=3,
+    filters=(16, 32, 64, 128),
+    head_filters=128,
+    backbone_weights=None,
+    objectness_prior=0.01,
+    name="yolo_detector",
+):
+    """Builds a YOLO detector whose output is the grid `[S, S, B, 5 + C]`.
+
+    Images with values in [0, 255] go in; for each cell of the grid and each
+    of its `B` anchors the model predicts raw `[t_o, t_x, t_y, t_w, t_h,
+    t_1 .. t_C]` (see `decode_yolo_output` and `YoloLoss`).
+
+    The default backbone is small and trains from scratch on a CPU: one
+    3x3 conv, batch norm and leaky ReLU block per entry of `filters`, with
+    2x2 max pooling between blocks, so the grid is the input size divided by
+    `2 ** (len(filters) - 1)`. Any `keras.applications` model can be the
+    backbone instead, by name (`"MobileNetV2"`, `"ResNet50"`, ...), with its
+    own preprocessing built in; its grid is the input size over 32. The head
+    is a 3x3 conv block and a 1x1 conv whose objectness bias starts at the
+    logit of `objectness_prior`, so training does not begin with a flood of
+    false positives.
+
+    Args:
+        backbone: `"small"` or a `keras.applications` name.
+            Defaults to `"small"`.
+        input_shape: `(height, width, channels)`. Defaults to `(96, 96, 3)`.
+        grid: The expected grid, an int or `(rows, columns)`, checked against
+            what the backbone gives; `None` accepts it. Defaults to `None`.
+        anchors: The number of anchors per cell, or the anchors themselves
+            (shape `[B, 2]`; only their count matters here). Defaults to `3`.
+        num_classes: The number of classes `C`. Defaults to `3`.
+        filters: Filters of the small backbone's blocks.
+            Defaults to `(16, 32, 64, 128)`.
+        head_filters: Filters of the head's 3x3 conv. Defaults to `128`.
+        backbone_weights: For an application backbone: `"imagenet"`, a
+            local weights file, or `None` for random weights.
+            Defaults to `None`.
+        objectness_prior: Initial objectness probability. Defaults to `0.01`.
+        name: Model name. Defaults to `"yolo_detector"`.
+
+    Returns:
+        An uncompiled `keras.Model`.
+
+    Reference:
+        - [Redmon et al., 2016](https://arxiv.org/abs/1506.02640)
+        - [Redmon and Farhadi, 2016](https://arxiv.org/abs/1612.08242)
+
+    Example:
+
+    ```python
+    model = yolo_detector(input_shape=(96, 96, 3), anchors=3, num_classes=3)
+    model.output_shape  # (None, 12, 12, 3, 8)
+    ```
+    """
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 3 or any(s is None or s < 1 for s in input_shape):
+        raise ValueError(
+            "`input_shape` must be (height, width, channels) with fixed sizes. "
+            f"Received: input_shape={input_shape}"
+        )
+    if isinstance(anchors, (int, np.integer)) and not isinstance(anchors, bool):
+        num_anchors = int(anchors)
+        if num_anchors < 1:
+            raise ValueError(
+                f"`anchors` must be at least 1. Received: anchors={anchors}"
+            )
+    else:
+        num_anchors = len(check_anchors(anchors))
+    if num_classes < 1:
+        raise ValueError(
+            f"`num_classes` must be at least 1. Received: num_classes={num_classes}"
+        )
+    if not 0 < objectness_prior < 1:
+        raise ValueError(
+            "`objectness_prior` must be in (0, 1). "
+            f"Received: objectness_prior={objectness_prior}"
+        )
+
+    images = keras.Input(input_shape, name="images")
+    if backbone == SMALL_BACKBONE:
+        if not filters or min(filters) < 1:
+            raise ValueError(
+                f"`filters` must be positive and not empty. Received: filters={filters}"
+            )
+        x = keras.layers.Rescaling(1 / 255, name="rescaling")(images)
+        for index, count in enumerate(filters):
+            if index:
+                x = keras.layers.MaxPooling2D(2, name=f"block{index}_pool")(x)
+            x = _conv_block(x, count, 3, f"block{index + 1}")
+        features = x
+    else:
+        if input_shape[-1] != 3:
+            raise ValueError(
+                f"A keras.applications backbone needs RGB input. Received: "
+                f"input_shape={input_shape}"
+            )
+        base = build_application(
+            backbone,
+            weights=backbone_weights,
+            input_shape=input_shape,
+            include_top=False,
+        )
+        x = ApplicationPreprocessing(backbone, name="preprocessing")(images)
+        features = base(x)
+
+    rows, columns = features.shape[1], features.shape[2]
+    if grid is not None and grid_shape(grid) != (rows, columns):
+        raise ValueError(
+            f"The backbone turns a {input_shape[0]}x{input_shape[1]} input into a "
+            f"{rows}x{columns} grid; change input_shape or the backbone. "
+            f"Received: grid={grid}"
+        )
+    x = _conv_block(features, head_filters, 3, "head")
+    width = 5 + num_classes
+    bias = np.zeros((num_anchors, width), "float32")
+    bias[:, 0] = math.log(objectness_prior / (1 - objectness_prior))
+    x = keras.layers.Conv2D(
+        num_anchors * width,
+        1,
+        bias_initializer=keras.initializers.Constant(bias.reshape(-1)),
+        name="head_output",
+    )(x)
+    outputs = keras.layers.Reshape((rows, columns, num_anchors, width), name="grid")(x)
+    return keras.Model(images, outputs, name=name)

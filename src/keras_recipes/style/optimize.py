@@ -1,0 +1,78 @@
+"""One compiled optimisation step of the generated image."""
+
+import contextlib
+
+import tensorflow as tf
+
+# Not exported by TensorFlow: whether `enable_op_determinism` is in force.
+from tensorflow.python.framework import config as tf_config
+
+
+def build_step(loss, image, optimizer, jit_compile=False, clip=True):
+    """Returns a `tf.function` that takes one optimiser step on the image.
+
+    Args:
+        loss: Callable from the image to a `dict` of scalar terms with the
+            total under `"loss"`, such as a `StyleTransferLoss`.
+        image: The `tf.Variable` `[1, H, W, 3]` being optimised.
+        optimizer: A `keras.optimizers.Optimizer`; it is built on `image`.
+        jit_compile: Whether to compile the step with XLA. Defaults to
+            `False`.
+        clip: Whether to keep the pixels in [0, 255] after each step.
+            Defaults to `True`.
+
+    Returns:
+        A function with no arguments that updates `image` and returns the
+        `dict` of loss terms computed before the update.
+
+    Example:
+
+    ```python
+    image = tf.Variable(content[None])
+    step = build_step(loss, image, keras.optimizers.Adam(4.0))
+    for _ in range(100):
+        terms = step()
+    ```
+    """
+    optimizer.build([image])
+
+    def update():
+        with tf.GradientTape() as tape:
+            terms = loss(image)
+        gradient = tape.gradient(terms["loss"], image)
+        optimizer.apply_gradients([(gradient, image)])
+        if clip:
+            image.assign(tf.clip_by_value(image, 0.0, 255.0))
+        return terms
+
+    compiled = tf.function(update, jit_compile=jit_compile)
+    if not jit_compile:
+        return compiled
+    calls = []
+
+    def step():
+        if calls:
+            return compiled()
+        calls.append(1)
+        with _determinism_paused():  # the first call compiles
+            return compiled()
+
+    return step
+
+
+@contextlib.contextmanager
+def _determinism_paused():
+    """Lets XLA compile a step while op determinism is on.
+
+    With op determinism on, TensorFlow refuses to XLA-compile the gradient of
+    max pooling, because its GPU kernel is not deterministic; on CPU it is,
+    and the step gives the same numbers run after run (a test checks it).
+    """
+    enabled = tf_config.is_op_determinism_enabled()
+    if enabled:
+        tf_config.disable_op_determinism()
+    try:
+        yield
+    finally:
+        if enabled:
+            tf.config.experimental.enable_op_determinism()

@@ -1,0 +1,357 @@
+"""End-to-end runs of the `yolo` recipe on shapes and on VOC folders."""
+
+import json
+import time
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import run_cli
+from PIL import Image, ImageDraw
+
+import keras_recipes
+from keras_recipes.data.annotations import write_voc
+from keras_recipes.data.image_folder import load_images
+from keras_recipes.data.shapes import SHAPE_CLASSES, load_shapes
+from keras_recipes.detection import box_iou, evaluate_detections
+
+QUICK = {
+    "train.epochs": 6,
+    "train.verbose": 0,
+    "train.batch_size": 16,
+    "data.image_size": [64, 64],
+    "data.shapes.num_train": 1200,
+    "data.shapes.num_test": 60,
+    "model.head_filters": 64,
+    "optimizer.learning_rate": 0.006,
+}
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    return keras_recipes.run("yolo", QUICK, runs_root=root)
+
+
+def test_run_directory_and_metrics(quick_run):
+    run_dir = quick_run.run_dir
+    for name in ("config.yaml", "model.keras", "metrics.json", "detection.json"):
+        assert (run_dir / name).is_file(), name
+    figures = sorted(p.name for p in (run_dir / "figures").glob("*.png"))
+    assert figures == ["anchors.png", "detections.png", "training_curves.png"]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics == quick_run.metrics
+    assert 0.3 <= metrics["map50"] <= 1 and 0 < metrics["map"] < metrics["map50"]
+    assert metrics["test_images"] == 60
+    info = json.loads((run_dir / "detection.json").read_text())
+    assert info["class_names"] == list(SHAPE_CLASSES)
+    assert info["grid"] == [8, 8] and len(info["anchors"]) == 3
+
+
+def test_anchors_are_kmeans_of_the_training_boxes(quick_run):
+    info = json.loads((quick_run.run_dir / "detection.json").read_text())
+    anchors = np.array(info["anchors"])
+    (_, y_train), _, _ = load_shapes(1200, 1, image_size=64)
+    wh = np.concatenate([y["boxes"][:, 2:] - y["boxes"][:, :2] for y in y_train])
+    # Each anchor is near the mean shape of the boxes it fits best, and the
+    # three differ: a small square one, a wide one and a tall one.
+    intersection = np.prod(np.minimum(wh[:, None], anchors[None]), -1)
+    union = np.prod(wh, 1)[:, None] + np.prod(anchors, 1) - intersection
+    members = (intersection / union).argmax(1)
+    for index, anchor in enumerate(anchors):
+        np.testing.assert_allclose(anchor, wh[members == index].mean(0), rtol=0.05)
+    aspects = anchors[:, 0] / anchors[:, 1]
+    assert aspects.max() > 1.5 and aspects.min() < 1 / 1.5
+
+
+def test_metrics_match_the_saved_model(quick_run):
+    model = keras.saving.load_model(quick_run.run_dir / "model.keras")
+    recipe, _ = keras_recipes.Recipe.from_run_dir(quick_run.run_dir)
+    _, (x_test, y_test), _ = load_shapes(1, 60, image_size=64)
+    found = recipe.detect(model, x_test, score_threshold=0.01)
+    result = evaluate_detections(y_test, found)
+    assert result["map50"] == pytest.approx(quick_run.metrics["map50"], abs=1e-6)
+    assert result["map"] == pytest.approx(quick_run.metrics["map"], abs=1e-6)
+
+
+def test_saved_model_serves_final_boxes(quick_run):
+    run_dir = quick_run.run_dir
+    loaded = tf.saved_model.load(str(run_dir / "export" / "saved_model"))
+    _, (x_test, _), _ = load_shapes(1, 8, image_size=64)
+    served = loaded.serve(x_test.astype("float32"))
+    recipe, model = keras_recipes.Recipe.from_run_dir(run_dir)
+    expected = recipe.detect(model, x_test)  # postprocess.score_threshold = 0.6
+    counts = np.asarray(served["num_detections"])
+    assert counts.tolist() == [len(e["scores"]) for e in expected]
+    assert counts.sum() > 0
+    for index, found in enumerate(expected):
+        count = counts[index]
+        np.testing.assert_allclose(
+            np.asarray(served["boxes"])[index, :count], found["boxes"], atol=1e-3
+        )
+        assert (
+            np.asarray(served["classes"])[index, :count].tolist()
+            == found["classes"].tolist()
+        )
+        assert np.all(np.asarray(served["scores"])[index, :count] >= 0.6)
+
+
+def test_predict_prints_and_draws_boxes_in_file_pixels(quick_run, tmp_path):
+    _, (x_test, _), _ = load_shapes(1, 3, image_size=64)
+    recipe, model = keras_recipes.Recipe.from_run_dir(quick_run.run_dir)
+    expected = recipe.detect(model, x_test)  # postprocess.score_threshold
+    assert sum(len(e["scores"]) for e in expected) > 0
+    files = []
+    for index, image in enumerate(x_test):
+        path = tmp_path / f"image{index}.png"
+        Image.fromarray(image).save(path)
+        files.append(path)
+    # A 128 x 96 copy of the image with the most detections.
+    best = int(np.argmax([len(e["scores"]) for e in expected]))
+    large = tmp_path / "large.png"
+    Image.fromarray(x_test[best]).resize((128, 96), Image.Resampling.BILINEAR).save(
+        large
+    )
+    result = run_cli("predict", quick_run.run_dir, *files, large)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert [line.split(": ")[0] for line in lines] == [str(p) for p in [*files, large]]
+
+    def boxes(line):
+        text = line.split(": ", 1)[1]
+        if text == "no detections":
+            return np.zeros((0, 4))
+        return np.array(
+            [
+                [float(v) for v in item.split("[")[1].rstrip("]").split()]
+                for item in text.split("; ")
+            ]
+        )
+
+    for line, found in zip(lines[:3], expected, strict=True):
+        np.testing.assert_allclose(boxes(line), found["boxes"], atol=0.51)
+    # The large copy's boxes are in its own pixels: twice as wide, 1.5 times as
+    # tall as those the model finds on it at its 64 x 64 input.
+    resized = load_images([large], (64, 64), 3)
+    again = recipe.detect(model, resized)[0]["boxes"]
+    np.testing.assert_allclose(boxes(lines[3]), again * [2, 1.5, 2, 1.5], atol=0.51)
+    # Resized there and back, the image still gives much the same boxes.
+    near = recipe.detect(model, resized, score_threshold=0.1)[0]["boxes"]
+    original = recipe.detect(model, x_test[best : best + 1], score_threshold=0.1)
+    iou = np.asarray(box_iou(near, original[0]["boxes"])).max(axis=1)
+    assert len(iou) and np.mean(iou > 0.5) >= 0.5
+    drawn = sorted(p.name for p in (quick_run.run_dir / "predictions").glob("*.png"))
+    assert drawn == ["image0.png", "image1.png", "image2.png", "large.png"]
+
+
+def test_voc_folder_gives_the_same_data_and_runs(tmp_path):
+    (x_train, y_train), (x_test, y_test), names = load_shapes(200, 30, image_size=64)
+    root = tmp_path / "voc"
+    write_voc(root, "train", x_train[:180], y_train[:180], names)
+    write_voc(root, "val", x_train[180:], y_train[180:], names, first_id=180)
+    write_voc(root, "test", x_test, y_test, names, first_id=1000)
+    overrides = {
+        **QUICK,
+        "data.source": "folder",
+        "data.directory": str(root),
+        "train.epochs": 1,
+    }
+    config = keras_recipes.load_config("yolo", overrides)
+    recipe = keras_recipes.get_recipe("yolo")(config, runs_root=tmp_path / "runs")
+    data = recipe.build_data()
+    assert data.class_names == names  # read from the annotations
+    # The held-out split is the VOC test list: the same boxes (VOC keeps one
+    # decimal) and, through JPEG, nearly the same pixels.
+    assert len(data.info["y_test"]) == 30
+    for read, written in zip(data.info["y_test"], y_test, strict=True):
+        np.testing.assert_allclose(read["boxes"], written["boxes"], atol=0.051)
+        assert read["classes"].tolist() == written["classes"].tolist()
+    assert np.abs(data.info["x_test"].astype(float) - x_test).mean() < 8
+    # Validation is the VOC val list, encoded for the model's 8 x 8 grid.
+    _, targets = next(iter(data.validation))
+    assert targets.shape[1:] == (8, 8, 3, 8)
+    assert int(targets[..., 0].numpy().sum()) == sum(
+        len(y["classes"]) for y in y_train[180:196]
+    )
+    result = keras_recipes.run("yolo", overrides, runs_root=tmp_path / "runs")
+    assert set(result.metrics) >= {"map50", "map", "val_loss"}
+    assert result.metrics["test_images"] == 30
+
+
+def test_bad_annotation_stops_with_one_line(tmp_path):
+    (x_train, y_train), _, names = load_shapes(4, 1, image_size=64)
+    y_train[2]["boxes"][1] = [10, 10, 90, 30]  # past the right edge
+    write_voc(tmp_path / "voc", "train", x_train, y_train, names)
+    write_voc(tmp_path / "voc", "test", x_train[:1], y_train[:1], names, first_id=9)
+    result = run_cli(
+        "run",
+        "yolo",
+        "--set",
+        "data.source=folder",
+        "--set",
+        f"data.directory={tmp_path / 'voc'}",
+        "--set",
+        "data.image_size=[64,64]",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    message = result.stderr.strip()
+    assert "\n" not in message and "Traceback" not in message
+    assert "000002.xml: object 2" in message and "outside the 64x64 image" in message
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    "overrides, fragment",
+    [
+        ({"data.source": "folder"}, "data.directory"),
+        ({"model.anchors": [[10, 0]]}, "model.anchors"),
+        ({"model.backbone": "MobileNetV9"}, "did you mean 'MobileNetV2'"),
+        ({"data.image_size": [64, 96]}, "square"),
+    ],
+)
+def test_config_mistakes_are_one_line_errors(overrides, fragment, tmp_path):
+    overrides = {**QUICK, "data.shapes.num_train": 20, **overrides}
+    with pytest.raises(keras_recipes.UserError, match=fragment):
+        keras_recipes.run("yolo", overrides, runs_root=tmp_path)
+
+
+@pytest.mark.slow
+def test_shipped_config_reaches_085_map50_on_shapes(tmp_path):
+    start_wall, start_cpu = time.time(), time.process_time()
+    result = keras_recipes.run("yolo", {"train.verbose": 0}, runs_root=tmp_path)
+    wall, cpu = time.time() - start_wall, time.process_time() - start_cpu
+    print(
+        f"map50={result.metrics['map50']:.4f} map={result.metrics['map']:.4f} "
+        f"wall={wall:.0f}s cpu={cpu:.0f}s"
+    )
+    assert result.metrics["map50"] >= 0.85
+    assert 0 < result.metrics["map"] <= result.metrics["map50"]
+    assert (result.run_dir / "export" / "saved_model" / "saved_model.pb").is_file()
+
+
+# A detection set made differently from `shapes`: real photographs as
+# backgrounds, images of many sizes, outlined and textured shapes, triangles
+# pointing either way, and test backgrounds from photos never seen in training.
+TRAIN_PHOTOS = (
+    "astronaut",
+    "chelsea",
+    "rocket",
+    "immunohistochemistry",
+    "hubble_deep_field",
+    "camera",
+    "coins",
+    "grass",
+    "gravel",
+    "moon",
+    "page",
+    "cell",
+    "horse",
+)
+TEST_PHOTOS = ("coffee", "brick", "clock", "retina")
+
+
+def _photo(name):
+    import skimage.data
+
+    image = getattr(skimage.data, name)()
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    return image[..., :3].astype("uint8")
+
+
+def _photo_image(rng, photos):
+    width, height = int(rng.integers(120, 221)), int(rng.integers(90, 201))
+    photo = photos[rng.integers(len(photos))]
+    crop_h = int(rng.integers(min(80, photo.shape[0]), photo.shape[0] + 1))
+    crop_w = int(min(photo.shape[1], crop_h * width / height))
+    top = int(rng.integers(0, photo.shape[0] - crop_h + 1))
+    left = int(rng.integers(0, photo.shape[1] - crop_w + 1))
+    crop = Image.fromarray(photo[top : top + crop_h, left : left + crop_w])
+    canvas = crop.resize((width * 2, height * 2), Image.Resampling.BILINEAR)
+    draw = ImageDraw.Draw(canvas)
+    boxes, classes = [], []
+    for _ in range(int(rng.integers(1, 5))):
+        side = rng.uniform(0.14, 0.4) * min(width, height)
+        aspect = float(np.exp(rng.uniform(-0.7, 0.7)))
+        w, h = side * np.sqrt(aspect), side / np.sqrt(aspect)
+        x1, y1 = rng.uniform(0, width - w), rng.uniform(0, height - h)
+        box = [x1, y1, x1 + w, y1 + h]
+        inter = [
+            max(0, min(box[2], b[2]) - max(box[0], b[0]))
+            * max(0, min(box[3], b[3]) - max(box[1], b[1]))
+            for b in boxes
+        ]
+        if any(
+            i > 0.3 * min(w * h, (b[2] - b[0]) * (b[3] - b[1]))
+            for i, b in zip(inter, boxes, strict=True)
+        ):
+            continue
+        label = int(rng.integers(3))
+        fill = tuple(int(c) for c in rng.integers(0, 256, 3))
+        outline = tuple(255 - c for c in fill)
+        a, b, c, d = (2 * v for v in box)
+        corners = [a, b, c - 1, d - 1]
+        if label == 0:
+            draw.ellipse(corners, fill=fill, outline=outline, width=4)
+        elif label == 1:
+            draw.rectangle(corners, fill=fill, outline=outline, width=4)
+        else:
+            apex_down = rng.uniform() < 0.5
+            tip, base = (d - 1, b) if apex_down else (b, d - 1)
+            draw.polygon(
+                [((a + c) / 2, tip), (c - 1, base), (a, base)],
+                fill=fill,
+                outline=outline,
+                width=4,
+            )
+        boxes.append(box)
+        classes.append(label)
+    image = np.asarray(canvas.resize((width, height), Image.Resampling.BOX))
+    return image, {
+        "boxes": np.array(boxes, "float32").reshape(-1, 4),
+        "classes": np.array(classes, "int32"),
+    }
+
+
+def write_photo_voc(root, num_train=900, num_val=100, num_test=300, seed=0):
+    """Writes the photo-background set as a Pascal VOC folder."""
+    rng = np.random.default_rng(seed)
+    train_photos = [_photo(name) for name in TRAIN_PHOTOS]
+    test_photos = [_photo(name) for name in TEST_PHOTOS]
+    first = 0
+    for split, count, photos in (
+        ("train", num_train, train_photos),
+        ("val", num_val, train_photos),
+        ("test", num_test, test_photos),
+    ):
+        for index in range(count):
+            image, annotation = _photo_image(rng, photos)
+            write_voc(
+                root,
+                split,
+                [image],
+                [annotation],
+                list(SHAPE_CLASSES),
+                first_id=first + index,
+            )
+        first += count
+    return root
+
+
+@pytest.mark.slow
+def test_photo_backgrounds_voc_folder_with_the_shipped_config(tmp_path):
+    root = write_photo_voc(tmp_path / "photo_voc")
+    overrides = {
+        "train.verbose": 0,
+        "data.source": "folder",
+        "data.format": "voc",
+        "data.directory": str(root),
+    }
+    result = keras_recipes.run("yolo", overrides, runs_root=tmp_path / "runs")
+    print(
+        f"photo VOC: map50={result.metrics['map50']:.4f} "
+        f"map={result.metrics['map']:.4f} run={result.run_dir}"
+    )
+    assert result.metrics["map50"] >= 0.85
