@@ -160,6 +160,18 @@ class TrainConfig:
     validation_steps: int | None = param(None, minimum=1, doc="Default: all data.")
     shuffle_buffer: int = param(10000, minimum=1, doc="tf.data shuffle buffer.")
     verbose: Literal["auto", 0, 1, 2] = param("auto", doc="Keras fit verbosity.")
+    mixed_precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = (
+        param(
+            "auto",
+            doc="Dtype policy; auto: bfloat16 where the hardware has it, else float32.",
+        )
+    )
+    jit_compile: Literal["auto", True, False] = param(
+        "auto", doc="XLA-compile the train step; auto: Keras decides."
+    )
+    steps_per_execution: int = param(
+        1, minimum=1, doc="Train steps per call into the compiled function."
+    )
 
 
 @dataclasses.dataclass
@@ -238,6 +250,24 @@ class ExportConfig:
 
 
 @dataclasses.dataclass
+class DistributeConfig:
+    """Where training runs: one device, many devices, many machines, a TPU.
+
+    `train.batch_size` is the global batch: it is split evenly among the
+    replicas.
+    """
+
+    strategy: Literal["none", "mirrored", "multi_worker", "tpu"] = param(
+        "none",
+        doc="mirrored: this machine's GPUs; multi_worker: the TF_CONFIG cluster.",
+    )
+    cpu_devices: int = param(
+        0, minimum=0, doc="mirrored: split the CPU into this many devices."
+    )
+    tpu: str = param("", doc="tpu: TPU name or address; empty: from the environment.")
+
+
+@dataclasses.dataclass
 class RecipeConfig:
     """The sections every recipe shares; recipes subclass it.
 
@@ -253,6 +283,7 @@ class RecipeConfig:
     train: TrainConfig = section(TrainConfig)
     callbacks: CallbacksConfig = section(CallbacksConfig)
     export: ExportConfig = section(ExportConfig)
+    distribute: DistributeConfig = section(DistributeConfig)
 
     def validate(self, key):
         reduce_lr = self.callbacks.reduce_lr_on_plateau.enabled

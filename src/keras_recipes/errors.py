@@ -21,4 +21,18 @@ class ConfigError(UserError):
 
 
 class DataError(UserError):
-    """A data folder, image or annotation that cannot be used."""
+    """A data folder, image or annotation that cannot be used.
+
+    Names and paths in the message come from the user's files and may hold
+    line breaks or other control characters; those are shown escaped
+    (`\\n`), so the message stays on one line.
+    """
+
+    def __init__(self, message):
+        super().__init__(_one_line(str(message)))
+
+
+def _one_line(text):
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -3,18 +3,34 @@
 import csv
 import dataclasses
 import datetime
+import hashlib
 import math
 import shutil
+import tempfile
 from pathlib import Path
 
 import keras
 
 from keras_recipes import config as config_lib
 from keras_recipes.callbacks import build_callbacks, read_backup_pointer
+from keras_recipes.distribution import (
+    build_strategy,
+    is_chief,
+    is_multi_worker,
+    shard_by_data,
+    synchronize_batch_norm,
+    task_name,
+)
 from keras_recipes.epoch_seeding import EpochSeeding, make_epoch_variable
 from keras_recipes.errors import ConfigError, UserError
 from keras_recipes.figures import plot_history
+from keras_recipes.multi_worker import fit_multi_worker, local_copy, weights_digest
 from keras_recipes.optimizers import build_optimizer
+from keras_recipes.precision import (
+    dtype_policy,
+    keep_outputs_float32,
+    resolve_mixed_precision,
+)
 from keras_recipes.registry import get_recipe
 from keras_recipes.saving import save_model_atomic, write_json_atomic
 from keras_recipes.seeding import set_seed
@@ -192,9 +208,23 @@ class Recipe:
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.resume = resume
         self.runs_root = Path(runs_root)
-        # Input pipelines read the current epoch from here (see epoch_seeding).
-        self.epoch = make_epoch_variable()
         self.finished_history = None
+        # Set by `run` from the config: the `tf.distribute` strategy (`None`
+        # outside `run`) and the Keras dtype policy.
+        self.strategy = None
+        self.dtype_policy = "float32"
+        self._epoch = None
+
+    @property
+    def epoch(self):
+        """The `tf.Variable` holding the current epoch, for input pipelines.
+
+        It is made on first use, so that a multi-worker strategy can be set
+        up before TensorFlow runs its first op (see epoch_seeding).
+        """
+        if self._epoch is None:
+            self._epoch = make_epoch_variable()
+        return self._epoch
 
     # The steps, in the order `run` calls them.
 
@@ -220,8 +250,19 @@ class Recipe:
             self.config.optimizer, data.steps_per_epoch, self.config.train.epochs
         )
         model.compile(
-            optimizer=optimizer, loss=self.build_loss(), metrics=self.build_metrics()
+            optimizer=optimizer,
+            loss=self.build_loss(),
+            metrics=self.build_metrics(),
+            **self.compile_options(),
         )
+
+    def compile_options(self):
+        """Returns `jit_compile` and `steps_per_execution` for `compile`."""
+        train = self.config.train
+        return {
+            "jit_compile": train.jit_compile,
+            "steps_per_execution": train.steps_per_execution,
+        }
 
     def build_callbacks(self):
         """Returns the Keras callbacks the config switches on.
@@ -239,15 +280,52 @@ class Recipe:
     def fit(self, model, data, callbacks):
         """Trains `model` and returns its Keras `History`."""
         train = self.config.train
-        return model.fit(
+        return self.fit_model(
+            model,
             data.train,
-            validation_data=data.validation,
+            validation=data.validation,
             epochs=train.epochs,
             steps_per_epoch=train.steps_per_epoch,
             validation_steps=train.validation_steps,
             callbacks=callbacks,
+        )
+
+    def fit_model(
+        self,
+        model,
+        train,
+        validation=None,
+        epochs=1,
+        steps_per_epoch=None,
+        validation_steps=None,
+        callbacks=(),
+    ):
+        """Runs `Model.fit`, or its multi-worker equivalent, on a dataset.
+
+        Recipes that train more than one model call this for each, so every
+        fit honours the `distribute` section.
+        """
+        if is_multi_worker(self.strategy):
+            return fit_multi_worker(
+                model,
+                self.strategy,
+                train,
+                validation=validation,
+                epochs=epochs,
+                steps_per_epoch=steps_per_epoch,
+                validation_steps=validation_steps,
+                callbacks=callbacks,
+                verbose=self.config.train.verbose,
+            )
+        return model.fit(
+            train,
+            validation_data=validation,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            validation_steps=validation_steps,
+            callbacks=list(callbacks),
             shuffle=False,  # the tf.data pipeline shuffles
-            verbose=train.verbose,
+            verbose=self.config.train.verbose,
         )
 
     def evaluate(self, model, data):
@@ -289,16 +367,40 @@ class Recipe:
     def run(self):
         """Runs every step and returns a `RunResult`.
 
+        The steps run under the configured dtype policy, and the model is
+        built and compiled in the scope of the configured distribution
+        strategy. In a multi-worker cluster only the chief writes the run
+        directory; the other workers write to a temporary folder.
+
         Returns:
             The `RunResult` with the run directory, history and metrics.
         """
-        set_seed(self.config.seed)
+        # A multi-worker strategy must exist before TensorFlow runs any op.
+        self.strategy = build_strategy(getattr(self.config, "distribute", None))
+        # Keras will not XLA-compile a model while op determinism is on.
+        jit = getattr(self.config.train, "jit_compile", "auto") is True
+        set_seed(self.config.seed, deterministic=not jit)
+        setting = getattr(self.config.train, "mixed_precision", "float32")
+        self.dtype_policy = resolve_mixed_precision(setting, self.strategy)
+        with dtype_policy(self.dtype_policy):
+            return self._run_steps()
+
+    def _run_steps(self):
         self.data = self.build_data()
-        self.model = self.build_model(self.data)
-        self.compile(self.model, self.data)
+        if is_multi_worker(self.strategy):
+            self.data.train = shard_by_data(self.data.train)
+            self.data.validation = shard_by_data(self.data.validation)
+        with self.strategy.scope():
+            self.model = self.build_model(self.data)
+            if self.dtype_policy != "float32":
+                keep_outputs_float32(self.model)
+            if self.strategy.num_replicas_in_sync > 1:
+                synchronize_batch_norm(self.model)
+            self.compile(self.model, self.data)
         # The run directory is made only once the data and model are known to
         # be usable, so a bad folder or size leaves nothing behind.
-        self.run_dir = self.prepare_run_dir()
+        chief = is_chief(self.strategy)
+        self.run_dir = self.prepare_run_dir() if chief else self.worker_dir()
         print(f"run directory: {self.run_dir}", flush=True)
         config_lib.save_config(self.config, self.run_dir / "config.yaml")
         self.finished_history = self.restore_history() if self.resume else None
@@ -308,11 +410,36 @@ class Recipe:
             fit_history.history
         )
         self.check_finite(history)
+        if is_multi_worker(self.strategy):
+            print(f"weights sha256: {weights_digest(self.model)}", flush=True)
+            # Keras's evaluate and predict share fit's multi-worker failure
+            # (see multi_worker.py); every worker evaluates its own copy.
+            self.model = local_copy(self.model, self.run_dir / ".local_copy.keras")
         metrics = self.evaluate(self.model, self.data)
         write_json_atomic(self.run_dir / "metrics.json", metrics)
         self.export(self.model, self.data)
         self.figures(self.model, self.data, history)
+        if not chief:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
         return RunResult(self.run_dir, history, metrics, self.config)
+
+    def worker_dir(self):
+        """Returns the temporary folder a non-chief worker writes into.
+
+        It depends only on the run's place and the task, so a resumed worker
+        finds its backup again; it is removed when the run finishes.
+        """
+        place = str((self.run_dir or self.runs_root / self.name).resolve())
+        key = hashlib.sha256(place.encode()).hexdigest()[:16]
+        folder = (
+            Path(tempfile.gettempdir())
+            / "keras_recipes_workers"
+            / f"{task_name(self.strategy)}-{key}"
+        )
+        if not self.resume:
+            shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
     def restore_history(self):
         """Cuts `history.csv` back to the epochs the backup holds; returns it.

@@ -110,6 +110,16 @@ def test_voc_reads_back_what_was_written(tmp_path, shapes):
     _assert_same(records, shapes, range(8, 12), atol=0.051)
 
 
+def test_voc_folder_given_relative_to_the_working_directory(
+    tmp_path, shapes, monkeypatch
+):
+    _write_voc(tmp_path / "voc", shapes)
+    monkeypatch.chdir(tmp_path)
+    records, names = read_annotations("voc", "voc", "train")
+    assert names == NAMES
+    _assert_same(records, shapes, range(8), atol=0.051)
+
+
 def test_coco_reads_back_what_was_written(tmp_path, shapes):
     _write_coco(tmp_path / "coco", shapes)
     assert find_annotation_splits(tmp_path / "coco", "coco") == ["train"]

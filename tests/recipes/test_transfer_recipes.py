@@ -13,6 +13,7 @@ import keras_recipes
 from keras_recipes.data.image_folder import load_images
 from keras_recipes.data.multi_crop import crop_load_size
 from keras_recipes.errors import ConfigError
+from keras_recipes.precision import dtype_policy, resolve_mixed_precision
 from keras_recipes.recipes import TransferDigits, VGG16Bottleneck, VGG16FineTune
 from keras_recipes.seeding import set_seed
 from keras_recipes.training import Recipe, load_config
@@ -83,7 +84,12 @@ def _folder(root):
 def bottleneck_runs(small_folder, tmp_path_factory):
     """The same bottleneck config run twice: extraction, then the cache."""
     runs = tmp_path_factory.mktemp("runs")
-    overrides = {**VGG_TINY, **_folder(small_folder)}
+    # float32: a test recomputes the features eagerly, in float32.
+    overrides = {
+        **VGG_TINY,
+        **_folder(small_folder),
+        "train.mixed_precision": "float32",
+    }
     first = VGG16Bottleneck(load_config("vgg16_bottleneck", overrides), runs_root=runs)
     first_result = first.run()
     second = VGG16Bottleneck(load_config("vgg16_bottleneck", overrides), runs_root=runs)
@@ -141,16 +147,27 @@ def _misses(settings, runs_root):
         load_config("vgg16_bottleneck", settings), runs_root=runs_root
     )
     set_seed(recipe.config.seed)
-    recipe.build_data()
+    # As `Recipe.run` does: the data are built under the configured policy.
+    recipe.dtype_policy = resolve_mixed_precision(recipe.config.train.mixed_precision)
+    with dtype_policy(recipe.dtype_policy):
+        recipe.build_data()
     return recipe.cache_misses
 
 
 def test_image_size_change_forces_re_extraction(bottleneck_runs, small_folder):
     runs, _, _ = bottleneck_runs
-    overrides = {**VGG_TINY, **_folder(small_folder)}
+    overrides = {
+        **VGG_TINY,
+        **_folder(small_folder),
+        "train.mixed_precision": "float32",
+    }
     assert _misses(overrides, runs) == 0
+    # bfloat16 features are other numbers: they get their own cache files.
+    bfloat16 = {**overrides, "train.mixed_precision": "mixed_bfloat16"}
+    assert _misses(bfloat16, runs) == 3
+    assert _misses(bfloat16, runs) == 0
     assert _misses({**overrides, "data.image_size": [40, 40]}, runs) == 3
-    assert len(list((runs / "feature_cache").glob("*.npz"))) == 6
+    assert len(list((runs / "feature_cache").glob("*.npz"))) == 9
     assert _misses({**overrides, "base.cut_layer": "block4_pool"}, runs) == 3
     # The approach for few images unlike ImageNet cuts there too: same key.
     assert _misses({**overrides, "approach": "small_different"}, runs) == 0

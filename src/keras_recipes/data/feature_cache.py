@@ -298,7 +298,8 @@ def extract_features(model, dataset, verbose=1):
     )
     features, labels = [], []
     for step, (images, batch_labels) in enumerate(dataset, start=1):
-        features.append(np.asarray(model.predict_on_batch(images)))
+        # float32 whatever the dtype policy, so the cache reads back anywhere.
+        features.append(np.asarray(model.predict_on_batch(images), "float32"))
         labels.append(np.asarray(batch_labels))
         progress.update(step)
     if not features:

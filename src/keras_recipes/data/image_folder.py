@@ -1,14 +1,29 @@
 """Image folders with one subfolder per class, checked before use."""
 
+import struct
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from keras_recipes.errors import DataError
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+# What Pillow reports for the files `tf.io.decode_image` reads too (MPO is the
+# multi-picture JPEG some cameras write).
+IMAGE_FORMATS = ("BMP", "GIF", "JPEG", "MPO", "PNG")
+# Pillow raises any of these for a damaged or disguised file.
+IMAGE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    TypeError,
+    IndexError,
+    EOFError,
+    struct.error,
+    Image.DecompressionBombError,
+)
 SPLITS = ("train", "validation", "test")
 
 
@@ -44,7 +59,8 @@ def scan_class_folder(folder, class_names=None):
     """Lists and checks the images of a folder with one subfolder per class.
 
     Every file must be a readable image: a file with another extension, or
-    one that does not decode, is reported with its path, since silently
+    one that does not decode (or is another format under an image
+    extension), is reported with its path, since silently
     skipping it would train on less data than the user thinks.
 
     Args:
@@ -62,6 +78,8 @@ def scan_class_folder(folder, class_names=None):
     ```
     """
     folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"data folder not found: {folder} (check data.directory)")
     found = sorted(p.name for p in folder.iterdir() if p.is_dir())
     if not found:
         raise DataError(
@@ -108,10 +126,16 @@ def check_image(path):
     try:
         with Image.open(path) as image:
             image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+            found = image.format
+    except IMAGE_ERRORS as error:
         raise DataError(
             f"cannot read image {path}: {error} (replace or remove the file)"
         ) from None
+    if found not in IMAGE_FORMATS:
+        raise DataError(
+            f"cannot read image {path}: it holds {found} data, not "
+            f"{path.suffix[1:].upper()}; convert it to PNG or JPEG"
+        )
 
 
 def load_images(paths, image_size, channels):
@@ -134,17 +158,43 @@ def load_images(paths, image_size, channels):
     x = load_images(["a.png", "b.jpg"], (150, 150), 3)
     ```
     """
-    mode = "L" if channels == 1 else "RGB"
     arrays = []
     for path in paths:
         check_image(path)
         with Image.open(path) as image:
-            image = image.convert(mode).resize(
+            image = convert_image(image, channels).resize(
                 (image_size[1], image_size[0]), Image.Resampling.BILINEAR
             )
             array = np.asarray(image, dtype="float32")
         arrays.append(array.reshape(image_size[0], image_size[1], channels))
     return np.stack(arrays) if arrays else np.zeros((0, *image_size, channels))
+
+
+def convert_image(image, channels):
+    """Converts a Pillow image of any mode to 8-bit grayscale or RGB.
+
+    Palette, RGBA, CMYK and 1-bit images convert as Pillow converts them.
+    16-bit grayscale is scaled down to 8 bits (Pillow alone would clip
+    everything above 255 to white), as `tf.io.decode_image` does.
+
+    Args:
+        image: A `PIL.Image.Image`.
+        channels: 1 for grayscale (`"L"`), 3 for RGB.
+
+    Returns:
+        A `PIL.Image.Image` in mode `"L"` or `"RGB"`.
+
+    Example:
+
+    ```python
+    with Image.open("scan.png") as image:
+        pixels = np.asarray(convert_image(image, 3))
+    ```
+    """
+    if image.mode.startswith("I"):  # 16- or 32-bit integer grayscale
+        wide = np.asarray(image, dtype="float64")
+        image = Image.fromarray(np.clip(wide / 257, 0, 255).round().astype("uint8"))
+    return image.convert("L" if channels == 1 else "RGB")
 
 
 def decode_image_file(path, image_size, channels):

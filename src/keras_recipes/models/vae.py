@@ -33,6 +33,7 @@ from keras_recipes.models.autoencoders import (
     _check_positive_ints,
     _check_shape,
 )
+from keras_recipes.precision import keep_outputs_float32
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
@@ -339,10 +340,14 @@ class VAE(keras.Model):
                 f"`beta` must be a number greater than or equal to zero. "
                 f"Received: beta={beta}"
             )
+        # Under a mixed dtype policy the latent statistics and the pixel
+        # probabilities stay float32: the costs sum many small terms.
+        keep_outputs_float32(encoder)
+        keep_outputs_float32(decoder)
         self.encoder = encoder
         self.decoder = decoder
         self.beta = float(beta)
-        self.sampling = Sampling(seed=seed, name="sampling")
+        self.sampling = Sampling(seed=seed, name="sampling", dtype="float32")
         self.seed = self.sampling.seed
         self._evaluation_seed = 0 if self.seed is None else self.seed
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -385,6 +390,8 @@ class VAE(keras.Model):
         with tf.GradientTape() as tape:
             reconstruction, kl, loss = self._loss_terms(images, training=True)
             total = ops.mean(loss)
+            # Replicas' gradients are summed; each contributes its share.
+            total = total / tf.distribute.get_strategy().num_replicas_in_sync
         gradients = tape.gradient(total, self.trainable_weights)
         self.optimizer.apply(gradients, self.trainable_weights)
         return self._update_metrics(reconstruction, kl, loss)
@@ -423,7 +430,7 @@ class VAE(keras.Model):
                 https://arxiv.org/abs/1312.6114)
         """
         batch_size = _check_positive_int(batch_size, "batch_size")
-        images = np.asarray(images, dtype=self.compute_dtype)
+        images = np.asarray(images, dtype="float32")
         parts = {"reconstruction_loss": [], "kl_loss": [], "loss": []}
         for start in range(0, len(images), batch_size):
             batch = images[start : start + batch_size]

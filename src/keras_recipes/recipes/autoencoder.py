@@ -214,6 +214,11 @@ class AutoencoderRecipe(Recipe):
     name = "autoencoder"
     description = "Dense, linear, deep, conv, sparse and denoising autoencoders vs PCA."
     config_class = AutoencoderConfig
+    quick = {
+        "train.epochs": 2,
+        "model.hidden_units": [16],
+        "model.filters": [8, 8],
+    }
 
     @property
     def noise_factor(self):
@@ -282,7 +287,9 @@ class AutoencoderRecipe(Recipe):
         arrays = data.info["arrays"]
         batch_size = self.config.train.batch_size
         test = arrays.test
-        codes = encoder_of(model).predict(test, batch_size=batch_size, verbose=0)
+        codes = _float32(
+            encoder_of(model).predict(test, batch_size=batch_size, verbose=0)
+        )
         code_size = math.prod(codes.shape[1:])
         pca = fit_pca(arrays.train, code_size)
         reconstructions = model.predict(test, batch_size=batch_size, verbose=0)
@@ -314,7 +321,7 @@ class AutoencoderRecipe(Recipe):
         arrays = data.info["arrays"]
         batch_size = self.config.train.batch_size
         examples = arrays.test[class_examples(arrays.test_labels)]
-        codes = encoder_of(model).predict(examples, verbose=0)
+        codes = _float32(encoder_of(model).predict(examples, verbose=0))
         pca = fit_pca(arrays.train, math.prod(codes.shape[1:]))
         rows = [
             examples,
@@ -393,9 +400,15 @@ class AutoencoderRecipe(Recipe):
         files = list_image_files(paths)
         encoder = encoder_of(model)
         batch_size = self.config.train.batch_size
-        return files, encoder.predict(
-            self._read(files), batch_size=batch_size, verbose=0
+        return files, _float32(
+            encoder.predict(self._read(files), batch_size=batch_size, verbose=0)
         )
+
+
+def _float32(codes):
+    # The code layer is inside the model, so under a mixed dtype policy it
+    # computes, and the encoder returns, bfloat16 or float16.
+    return np.asarray(codes, dtype="float32")
 
 
 def encode_command(args):

@@ -274,6 +274,7 @@ class LinearRegression(DenseRecipe):
     name = "linear_regression"
     description = "Linear regression on the diabetes data, against least squares."
     config_class = LinearRegressionConfig
+    quick = {"train.epochs": 5}
     task = "regression"
 
     def load_arrays(self):
@@ -330,6 +331,7 @@ class LogisticRegression(DenseRecipe):
     name = "logistic_regression"
     description = "Softmax regression on the digits' 64 pixels; weight templates."
     config_class = LogisticRegressionConfig
+    quick = {"train.epochs": 2}
 
     def figures(self, model, data, history):
         super().figures(model, data, history)
@@ -363,6 +365,7 @@ class MLP(DenseRecipe):
     name = "mlp"
     description = "Multilayer perceptron on the digits' 64 pixels."
     config_class = MLPConfig
+    quick = {"train.epochs": 2, "model.hidden_units": [16]}
 
 
 @register
@@ -380,6 +383,7 @@ class DeepMLP(DenseRecipe):
     name = "deep_mlp"
     description = "Deep MLP on the digits: initialisers, dropout, learning-rate decay."
     config_class = DeepMLPConfig
+    quick = {"train.epochs": 2, "model.hidden_units": [16, 16]}
 
 
 def _scaling(x, y, standardize, classify):

@@ -108,6 +108,15 @@ class CharRNN(Recipe):
     name = "char_rnn"
     description = "Character-level LSTM / GRU / simple RNN language model; sample."
     config_class = CharRNNConfig
+    quick = {
+        "model.units": 16,
+        "model.embedding_dim": 8,
+        "data.sequence_length": 32,
+        "train.epochs": 1,
+        "train.steps_per_epoch": 10,
+        "train.validation_steps": 5,
+        "sample.length": 40,
+    }
 
     def build_data(self):
         data_config = self.config.data

@@ -450,14 +450,13 @@ class FaceTriplet(Recipe):
 
     def fit(self, model, data, callbacks):
         # The P x K dataset never ends, so the epoch length must be given.
-        return model.fit(
+        return self.fit_model(
+            model,
             data.train,
-            validation_data=data.validation,
+            validation=data.validation,
             epochs=self.config.train.epochs,
             steps_per_epoch=data.steps_per_epoch,
             callbacks=callbacks,
-            shuffle=False,  # the sampler shuffles
-            verbose=self.config.train.verbose,
         )
 
     def build_callbacks(self):

@@ -96,6 +96,12 @@ class StyleTrainConfig:
         doc="Compile the step with XLA: measured faster than a plain "
         "tf.function on a quiet CPU at 256x256, slower on a busy one.",
     )
+    mixed_precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = (
+        param(
+            "auto",
+            doc="Dtype policy of the feature extractor; costs stay in float32.",
+        )
+    )
     verbose: Literal[0, 1, 2] = param(1, doc="Progress bar: 0 none, 2 at the end.")
 
 
@@ -118,6 +124,8 @@ class StyleTransferConfig(RecipeConfig):
     train: StyleTrainConfig = section(StyleTrainConfig)
     callbacks: NoSettings = section(NoSettings)
     export: NoSettings = section(NoSettings)
+    # One image is optimised at a time: there is nothing to distribute.
+    distribute: NoSettings = section(NoSettings)
 
     def validate(self, key):
         pass
@@ -176,6 +184,12 @@ class StyleTransfer(Recipe):
     name = "style_transfer"
     description = "Neural style transfer: VGG features, Gram matrices, image descent."
     config_class = StyleTransferConfig
+    quick = {
+        "model.weights": None,
+        "data.height": 32,
+        "train.steps": 5,
+        "train.save_every": 5,
+    }
 
     def build_data(self):
         if self.resume:

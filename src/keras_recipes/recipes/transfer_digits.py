@@ -147,6 +147,15 @@ class TransferDigitsConfig(RecipeConfig):
     glyphs: GlyphSourceConfig = section(GlyphSourceConfig)
     stages: StagesConfig = section(StagesConfig)
 
+    def validate(self, key):
+        super().validate(key)
+        if self.distribute.strategy in ("multi_worker", "tpu"):
+            raise ConfigError(
+                f"transfer_digits runs its stage recipes one after another in "
+                f"one process, so distribute.strategy can be 'none' or "
+                f"'mirrored'. Received: {self.distribute.strategy!r}"
+            )
+
 
 @register
 class TransferDigits(Recipe):
@@ -172,6 +181,15 @@ class TransferDigits(Recipe):
     name = "transfer_digits"
     description = "Letters rendered from fonts -> a few real digits: transfer, offline."
     config_class = TransferDigitsConfig
+    quick = {
+        "glyphs.samples_per_class": 10,
+        "data.draws": 1,
+        "train.epochs": 2,
+        "model.filters": [8, 16],
+        "model.units": 32,
+        "stages.epochs": 3,
+        "stages.patience": 2,
+    }
 
     def build_data(self):
         glyphs = self.config.glyphs
@@ -280,6 +298,10 @@ class TransferDigits(Recipe):
             "train.epochs": stages.epochs,
             "train.batch_size": stages.batch_size,
             "train.verbose": stages.verbose,
+            "train.mixed_precision": self.config.train.mixed_precision,
+            "train.jit_compile": self.config.train.jit_compile,
+            "train.steps_per_execution": self.config.train.steps_per_execution,
+            "distribute": to_dict(self.config.distribute),
             "callbacks.early_stopping.patience": stages.patience,
             "callbacks.model_checkpoint.enabled": False,
             "callbacks.tensorboard.enabled": False,

@@ -97,6 +97,7 @@ class VAERecipe(Recipe):
     name = "vae"
     description = "Variational autoencoder: negative ELBO, latent plots, samples."
     config_class = VAEConfig
+    quick = {"train.epochs": 2, "model.hidden_units": [16]}
 
     def build_data(self):
         config = self.config

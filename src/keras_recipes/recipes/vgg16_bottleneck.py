@@ -241,6 +241,16 @@ class VGG16Bottleneck(Recipe):
     name = "vgg16_bottleneck"
     description = "Frozen VGG16 (or any base) features, cached; a small top on them."
     config_class = VGG16BottleneckConfig
+    # Offline: random VGG16 weights on the embedded digits, 32x32.
+    quick = {
+        "data.source": "digits",
+        "data.image_size": [32, 32],
+        "data.labels_per_class": 3,
+        "data.validation_per_class": 2,
+        "base.weights": None,
+        "model.units": 16,
+        "train.epochs": 2,
+    }
 
     def build_data(self):
         self.prepare_base()
@@ -283,6 +293,8 @@ class VGG16Bottleneck(Recipe):
             "cut_layer": self.cut_layer,
             "input_shape": [*size, channels],
             "preprocessing": self.preprocessing_name,
+            # bfloat16 features differ from float32 ones in the third digit.
+            "dtype_policy": self.dtype_policy,
         }
         advice = APPROACHES[self.config.approach].advice
         print(

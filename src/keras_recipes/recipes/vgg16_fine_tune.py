@@ -116,6 +116,11 @@ class VGG16FineTune(VGG16Bottleneck):
     name = "vgg16_fine_tune"
     description = "Fine-tune the last conv block of VGG16 (or any base) and the top."
     config_class = VGG16FineTuneConfig
+    quick = {
+        **VGG16Bottleneck.quick,
+        "fine_tune.top_epochs": 1,
+        "train.epochs": 1,
+    }
 
     def build_data(self):
         self.prepare_base()
@@ -246,6 +251,7 @@ class VGG16FineTune(VGG16Bottleneck):
             ),
             loss=self.build_loss(),
             metrics=self.build_metrics(),
+            **self.compile_options(),
         )
         callbacks = [
             EpochSeeding(self.config.seed, self.epoch),
@@ -262,14 +268,13 @@ class VGG16FineTune(VGG16Bottleneck):
                 )
             )
         print(f"training the top on bottleneck features first ({top.name})")
-        return top.fit(
+        return self.fit_model(
+            top,
             data.train,
-            validation_data=data.validation,
+            validation=data.validation,
             epochs=fine_tune.top_epochs,
             steps_per_epoch=data.steps_per_epoch,
             callbacks=callbacks,
-            shuffle=False,  # the tf.data pipeline shuffles
-            verbose=self.config.train.verbose,
         )
 
     def evaluate(self, model, data):

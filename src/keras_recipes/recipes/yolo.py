@@ -214,6 +214,15 @@ class YoloRecipe(Recipe):
         "YOLO object detection with anchors, NMS and mAP (shapes, VOC, COCO, YOLO txt)."
     )
     config_class = YoloConfig
+    quick = {
+        "train.epochs": 1,
+        "data.image_size": [64, 64],
+        "data.shapes.num_train": 64,
+        "data.shapes.num_test": 8,
+        "model.filters": [8, 16, 32, 64],
+        "model.head_filters": 16,
+        "export.saved_model": False,
+    }
 
     # Data.
 

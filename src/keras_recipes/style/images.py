@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from keras_recipes.data.image_folder import check_image
+from keras_recipes.data.image_folder import check_image, convert_image
 from keras_recipes.data.photos import load_photo, photo_names, unknown_photo_error
 from keras_recipes.errors import DataError
 
@@ -33,7 +33,7 @@ def read_image(source):
     if path.is_file():
         check_image(path)
         with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"), dtype="float32")
+            return np.asarray(convert_image(image, 3), dtype="float32")
     if text in photo_names():
         return load_photo(text)
     if "/" in text or "." in text:

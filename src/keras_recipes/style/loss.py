@@ -89,8 +89,14 @@ class StyleTransferLoss:
         self.style_targets = self.features(style_image[None])
 
     def features(self, images):
-        """Returns the extractor's feature maps of RGB images in [0, 255]."""
-        return self.extractor(self.preprocess(ops.convert_to_tensor(images)))
+        """Returns the extractor's feature maps of RGB images in [0, 255].
+
+        The maps come back in float32 whatever the extractor computes in, so
+        that Gram matrices and costs keep their precision under a mixed
+        dtype policy.
+        """
+        maps = self.extractor(self.preprocess(ops.convert_to_tensor(images)))
+        return {name: ops.cast(value, "float32") for name, value in maps.items()}
 
     def __call__(self, images):
         features = self.features(images)

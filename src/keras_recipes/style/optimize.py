@@ -4,8 +4,7 @@ import contextlib
 
 import tensorflow as tf
 
-# Not exported by TensorFlow: whether `enable_op_determinism` is in force.
-from tensorflow.python.framework import config as tf_config
+from keras_recipes.seeding import set_op_determinism
 
 
 def build_step(loss, image, optimizer, jit_compile=False, clip=True):
@@ -68,11 +67,8 @@ def _determinism_paused():
     max pooling, because its GPU kernel is not deterministic; on CPU it is,
     and the step gives the same numbers run after run (a test checks it).
     """
-    enabled = tf_config.is_op_determinism_enabled()
-    if enabled:
-        tf_config.disable_op_determinism()
+    enabled = set_op_determinism(False)
     try:
         yield
     finally:
-        if enabled:
-            tf.config.experimental.enable_op_determinism()
+        set_op_determinism(enabled)

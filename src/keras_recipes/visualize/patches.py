@@ -50,7 +50,8 @@ def layer_activations(model, layer_name, images, batch_size=256):
     ```
     """
     probe = keras.Model(model.inputs, model.get_layer(layer_name).output)
-    return probe.predict(images, batch_size=batch_size, verbose=0)
+    activations = probe.predict(images, batch_size=batch_size, verbose=0)
+    return np.asarray(activations, dtype="float32")
 
 
 def _cut(images, top, left, size):

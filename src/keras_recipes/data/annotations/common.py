@@ -1,11 +1,13 @@
 """What every annotation reader shares: the record and the checks."""
 
 import dataclasses
+import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
+from keras_recipes.data.image_folder import IMAGE_ERRORS
 from keras_recipes.errors import DataError
 
 # Annotation tools often round a box edge one pixel past the border; within
@@ -44,7 +46,8 @@ def resolve_inside(root, relative, source, what):
         what: What the path names, for the message (e.g. `"image"`).
 
     Returns:
-        The resolved `Path`.
+        The resolved `Path`. Symbolic links are followed, so a link to a
+        file elsewhere is refused like a `../` path.
 
     Example:
 
@@ -52,9 +55,21 @@ def resolve_inside(root, relative, source, what):
     resolve_inside("data", "JPEGImages/1.jpg", "data/Annotations/1.xml", "image")
     ```
     """
-    root = Path(root).resolve()
-    path = (root / str(relative)).resolve()
+    given = Path(root)
+    root = given.resolve()
+    try:
+        path = (root / str(relative)).resolve()
+    except (OSError, ValueError) as error:  # a NUL byte, a symlink loop
+        raise DataError(
+            f"{source}: {what} path '{relative}' is not a usable path ({error})"
+        ) from None
     if not path.is_relative_to(root):
+        written = Path(os.path.normpath(given / str(relative)))
+        if written.is_relative_to(given) or written.is_relative_to(root):
+            raise DataError(
+                f"{source}: {what} path '{relative}' is a link to {path}, outside "
+                f"the data folder {root}; copy the file into the folder instead"
+            )
         raise DataError(
             f"{source}: {what} path '{relative}' points outside the data folder "
             f"{root}; keep images inside it and use relative paths"
@@ -86,8 +101,70 @@ def image_size(path, source):
     try:
         with Image.open(path) as image:
             return image.size
-    except (UnidentifiedImageError, OSError) as error:
+    except IMAGE_ERRORS as error:
         raise DataError(f"{source}: cannot read image {path}: {error}") from None
+
+
+def read_text_file(path, source=None):
+    """Returns the text of a UTF-8 file, or raises `DataError` naming it.
+
+    Args:
+        path: The file.
+        source: What names the file, for the message. Defaults to `None`,
+            which shows `path`.
+
+    Returns:
+        The text, as a `str`.
+
+    Example:
+
+    ```python
+    read_text_file("data/labels/train/1.txt")
+    ```
+    """
+    try:
+        return Path(path).read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DataError(
+            f"{source or path}: not UTF-8 text ({error.reason} at byte "
+            f"{error.start}); save it as UTF-8"
+        ) from None
+    except OSError as error:
+        raise DataError(f"{source or path}: cannot read it ({error})") from None
+
+
+def check_class_names(names, source):
+    """Returns class names as strings, refusing empty or repeated ones.
+
+    Args:
+        names: The names as read from a file (strings or numbers).
+        source: The file they come from, for the message.
+
+    Returns:
+        The list of names as `str`, in the order given.
+
+    Example:
+
+    ```python
+    check_class_names(["cat", "dog"], "data/classes.txt")
+    ```
+    """
+    checked = []
+    for name in names:
+        if isinstance(name, bool) or not isinstance(name, (str, int, float)):
+            raise DataError(f"{source}: a class name must be text. Received: {name!r}")
+        text = str(name)
+        if not text.strip():
+            raise DataError(f"{source}: a class name is empty")
+        if text in checked:
+            raise DataError(
+                f"{source}: class name '{text}' is listed twice; class names "
+                f"must be unique"
+            )
+        checked.append(text)
+    if not checked:
+        raise DataError(f"{source}: no class names in it")
+    return checked
 
 
 def check_box(box, width, height, source, label, written=None):

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from PIL import Image
 
+from keras_recipes.data.image_folder import IMAGE_ERRORS, convert_image
 from keras_recipes.errors import DataError
 
 _PROGRESS_FROM = 1000
@@ -41,11 +42,11 @@ def load_annotated_images(records, image_size):
     for index, record in enumerate(records):
         try:
             with Image.open(record.path) as image:
-                resized = image.convert("RGB").resize(
+                resized = convert_image(image, 3).resize(
                     (width, height), Image.Resampling.BILINEAR
                 )
                 images[index] = np.asarray(resized)
-        except OSError as error:
+        except IMAGE_ERRORS as error:
             raise DataError(
                 f"{record.source}: cannot read image {record.path}: {error}"
             ) from None

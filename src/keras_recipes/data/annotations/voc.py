@@ -8,6 +8,7 @@ from keras_recipes.data.annotations.common import (
     class_id,
     image_size,
     make_record,
+    read_text_file,
     resolve_inside,
 )
 from keras_recipes.errors import DataError
@@ -40,6 +41,8 @@ def _parse(path):
         return ElementTree.parse(path).getroot()
     except ElementTree.ParseError as error:
         raise DataError(f"{path}: not valid XML ({error})") from None
+    except OSError as error:
+        raise DataError(f"{path}: cannot read it ({error})") from None
 
 
 def _text(element, tag, source, label):
@@ -59,6 +62,16 @@ def _number(element, tag, source, label):
         ) from None
 
 
+def _size_number(written, source):
+    try:
+        return float(written[0]), float(written[1])
+    except ValueError:
+        raise DataError(
+            f"{source}: <size> is not a number: width '{written[0]}', height "
+            f"'{written[1]}'"
+        ) from None
+
+
 def voc_class_names(directory):
     """Returns the sorted class names used anywhere in `Annotations/`.
 
@@ -75,7 +88,10 @@ def voc_class_names(directory):
     ```
     """
     names = set()
-    for path in sorted((Path(directory) / "Annotations").glob("*.xml")):
+    folder = Path(directory) / "Annotations"
+    for path in sorted(folder.glob("*.xml")):
+        relative = path.relative_to(directory)
+        path = resolve_inside(directory, relative, folder, "annotation")
         for index, element in enumerate(_parse(path).iter("object"), start=1):
             names.add(_text(element, "name", path, f"object {index}"))
     return sorted(names)
@@ -122,18 +138,21 @@ def read_voc(directory, split="train", class_names=None):
     if split_file.is_file():
         ids = [
             line.split()[0]
-            for line in split_file.read_text().splitlines()
+            for line in read_text_file(split_file).splitlines()
             if line.strip()
         ]
-        files = [annotations / f"{i}.xml" for i in ids]
+        source = split_file
+        files = [Path("Annotations") / f"{i}.xml" for i in ids]
     elif split == "train" and not voc_splits(directory):
-        files = sorted(annotations.glob("*.xml"))
+        source = annotations
+        files = [p.relative_to(directory) for p in sorted(annotations.glob("*.xml"))]
     else:
         raise DataError(f"no split list {split_file} in the VOC folder {directory}")
     records = []
-    for path in files:
+    for file in files:
+        path = resolve_inside(directory, file, source, "annotation")
         if not path.is_file():
-            raise DataError(f"{split_file}: annotation not found: {path}")
+            raise DataError(f"{source}: annotation not found: {path}")
         records.append(_read_file(path, directory, class_names))
     return records, class_names
 
@@ -148,7 +167,7 @@ def _read_file(path, directory, class_names):
     size = root.find("size")
     if size is not None:
         written = (size.findtext("width"), size.findtext("height"))
-        if all(written) and (float(written[0]), float(written[1])) not in (
+        if all(written) and _size_number(written, path) not in (
             (0.0, 0.0),
             (float(width), float(height)),
         ):

@@ -6,9 +6,10 @@ import yaml
 
 from keras_recipes.data.annotations.common import (
     check_box,
-    class_id,
+    check_class_names,
     image_size,
     make_record,
+    read_text_file,
     resolve_inside,
 )
 from keras_recipes.data.image_folder import IMAGE_EXTENSIONS
@@ -22,7 +23,9 @@ def yolo_class_names(directory):
         directory: The YOLO data folder.
 
     Returns:
-        The list of class names, in id order.
+        The list of class names, in id order. A file that is not UTF-8 or
+        not valid YAML, or that lists no name, an empty name or one name
+        twice, raises `DataError` naming it.
 
     Example:
 
@@ -33,19 +36,42 @@ def yolo_class_names(directory):
     directory = Path(directory)
     text_file = directory / "classes.txt"
     if text_file.is_file():
-        return [
-            line.strip() for line in text_file.read_text().splitlines() if line.strip()
-        ]
+        lines = read_text_file(text_file).splitlines()
+        return check_class_names(
+            [line.strip() for line in lines if line.strip()], text_file
+        )
     yaml_file = directory / "data.yaml"
     if yaml_file.is_file():
-        names = (yaml.safe_load(yaml_file.read_text()) or {}).get("names")
-        if isinstance(names, dict):
-            return [str(names[key]) for key in sorted(names)]
-        if isinstance(names, list):
-            return [str(name) for name in names]
+        return check_class_names(_yaml_names(yaml_file), yaml_file)
     raise DataError(
         f"no class names in {directory}: add classes.txt (one name per line) or "
         f"data.yaml with a 'names:' list"
+    )
+
+
+def _yaml_names(yaml_file):
+    try:
+        data = yaml.safe_load(read_text_file(yaml_file))
+    except (yaml.YAMLError, RecursionError) as error:
+        problem = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DataError(f"{yaml_file}: not valid YAML ({problem})") from None
+    names = data.get("names") if isinstance(data, dict) else None
+    if isinstance(names, dict):
+        if not all(isinstance(k, int) and not isinstance(k, bool) for k in names):
+            raise DataError(
+                f"{yaml_file}: the keys of 'names' must be class ids 0, 1, ... "
+                f"Received: {list(names)!r}"
+            )
+        if sorted(names) != list(range(len(names))):
+            raise DataError(
+                f"{yaml_file}: the class ids of 'names' must be 0 to "
+                f"{len(names) - 1}. Received: {sorted(names)}"
+            )
+        return [names[key] for key in sorted(names)]
+    if isinstance(names, list):
+        return names
+    raise DataError(
+        f"{yaml_file}: no 'names:' list of class names (e.g. names: [cat, dog])"
     )
 
 
@@ -91,9 +117,12 @@ def read_yolo_txt(images, labels, class_names, root):
     records = []
     for path in files:
         label_file = labels / f"{path.stem}.txt"
+        # Links out of the data folder are refused like `../` paths.
+        path = resolve_inside(root, path, label_file, "image")
+        label_file = resolve_inside(root, label_file, label_file, "label file")
         width, height = image_size(path, label_file)
         boxes, classes = [], []
-        lines = label_file.read_text().splitlines() if label_file.is_file() else []
+        lines = read_text_file(label_file).splitlines() if label_file.is_file() else []
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -107,10 +136,14 @@ def read_yolo_txt(images, labels, class_names, root):
                     f"{label_file}: {label}: expected 'class_id cx cy w h'. "
                     f"Received: '{line.strip()}'"
                 ) from None
-            name = class_names[index] if 0 <= index < len(class_names) else index
-            label = f"line {number} (class {index} '{name}')"
             if not 0 <= index < len(class_names):
-                class_id(f"id {index}", class_names, label_file, label)
+                raise DataError(
+                    f"{label_file}: line {number} (class {index}): unknown class "
+                    f"id {index} (known: 0 to {len(class_names) - 1}: "
+                    f"{', '.join(map(str, class_names))}); fix the id or add the "
+                    f"class to classes.txt (or the names in data.yaml)"
+                )
+            label = f"line {number} (class {index} '{class_names[index]}')"
             box = (
                 (cx - w / 2) * width,
                 (cy - h / 2) * height,
