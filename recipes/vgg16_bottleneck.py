@@ -84,7 +84,7 @@ second = keras_recipes.run("vgg16_bottleneck", overrides)
 for result in (first, second):
     metrics = result.metrics
     print(
-        f"extraction step {metrics['feature_extraction_seconds']:.3f} s, "
+        f"extraction step {result.timings['feature_extraction_seconds']:.3f} s, "
         f"cache hits {metrics['feature_cache_hits']}, "
         f"test accuracy {metrics['test_accuracy']:.3f}"
     )

@@ -73,12 +73,15 @@ class RunResult:
         history: Metric name to per-epoch values, over the whole run.
         metrics: The evaluation metrics written to `metrics.json`.
         config: The resolved config.
+        timings: Wall-clock measurements written to `timings.json`; kept
+            apart from `metrics`, which the same config and seed reproduce.
     """
 
     run_dir: Path
     history: dict
     metrics: dict
     config: object
+    timings: dict = dataclasses.field(default_factory=dict)
 
 
 def load_config(name_or_path, overrides=None):
@@ -209,6 +212,8 @@ class Recipe:
         self.resume = resume
         self.runs_root = Path(runs_root)
         self.finished_history = None
+        # Seconds a step took, and the like: `timings.json`, not `metrics.json`.
+        self.timings = {}
         # Set by `run` from the config: the `tf.distribute` strategy (`None`
         # outside `run`) and the Keras dtype policy.
         self.strategy = None
@@ -417,11 +422,13 @@ class Recipe:
             self.model = local_copy(self.model, self.run_dir / ".local_copy.keras")
         metrics = self.evaluate(self.model, self.data)
         write_json_atomic(self.run_dir / "metrics.json", metrics)
+        if self.timings:
+            write_json_atomic(self.run_dir / "timings.json", self.timings)
         self.export(self.model, self.data)
         self.figures(self.model, self.data, history)
         if not chief:
             shutil.rmtree(self.run_dir, ignore_errors=True)
-        return RunResult(self.run_dir, history, metrics, self.config)
+        return RunResult(self.run_dir, history, metrics, self.config, self.timings)
 
     def worker_dir(self):
         """Returns the temporary folder a non-chief worker writes into.

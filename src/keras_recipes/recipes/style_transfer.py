@@ -283,6 +283,7 @@ class StyleTransfer(Recipe):
                     )
         timed_steps = max(1, train.steps - 1)
         self.seconds_per_step = (time.perf_counter() - started) / timed_steps
+        self.timings["seconds_per_step"] = self.seconds_per_step
         result = keras.callbacks.History()
         result.history = history
         return result
@@ -298,7 +299,6 @@ class StyleTransfer(Recipe):
             "variation_loss": final["variation"],
             "initial_loss": history["loss"][0],
             "steps": self.config.train.steps,
-            "seconds_per_step": self.seconds_per_step,
         }
 
     def export(self, model, data):

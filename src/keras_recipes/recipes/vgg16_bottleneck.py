@@ -597,7 +597,7 @@ class VGG16Bottleneck(Recipe):
                 )
                 accuracy = np.mean(averaged.argmax(-1) == data.info["labels"][split])
                 metrics[f"{split}_accuracy_ten_crop"] = float(accuracy)
-        metrics["feature_extraction_seconds"] = round(self.extraction_seconds, 4)
+        self.timings["feature_extraction_seconds"] = round(self.extraction_seconds, 4)
         metrics["feature_cache_hits"] = self.cache_hits
         metrics["feature_cache_misses"] = self.cache_misses
         return metrics
