@@ -23,13 +23,16 @@ from keras_recipes.data.diabetes import load_diabetes
 from keras_recipes.data.digits import load_digits
 from keras_recipes.data.folds import holdout_split
 from keras_recipes.errors import ConfigError
-from keras_recipes.figures import plot_confusion_matrix
 from keras_recipes.models.dense import INITIALIZERS, dense_network
 from keras_recipes.monitors import (
     DEAD_RELU_FILE,
     attach_probe,
     plot_dead_relu,
     read_dead_relu,
+)
+from keras_recipes.recipes.classification import (
+    confusion_counts,
+    plot_split_confusion,
 )
 from keras_recipes.registry import register
 from keras_recipes.training import Datasets, Recipe, write_json_atomic
@@ -229,9 +232,7 @@ class DenseRecipe(Recipe):
         x_test, y_test = data.info["arrays"]["test"]
         predicted = model.predict(x_test, verbose=0)
         if self.task == "classification":
-            count = len(data.class_names)
-            self.confusion = np.zeros((count, count), dtype="int64")
-            np.add.at(self.confusion, (y_test, predicted.argmax(-1)), 1)
+            self.confusion = confusion_counts(y_test, predicted, len(data.class_names))
         metrics["parameters"] = model.count_params()
         metrics["train_examples"] = data.info["train_size"]
         return metrics
@@ -246,13 +247,7 @@ class DenseRecipe(Recipe):
         dead = read_dead_relu(self.run_dir / DEAD_RELU_FILE)
         if dead:
             plot_dead_relu(dead, self.figure_path("dead_relu.png"))
-        if getattr(self, "confusion", None) is not None:
-            plot_confusion_matrix(
-                self.confusion,
-                data.class_names,
-                self.figure_path("confusion_matrix.png"),
-                title="test confusion matrix",
-            )
+        plot_split_confusion(self, data)
 
 
 @register

@@ -5,7 +5,6 @@ Run it with `python -m keras_recipes run small_data_classifier` or
 """
 
 import dataclasses
-import json
 import sys
 from typing import Literal
 
@@ -18,15 +17,20 @@ from keras_recipes.data.digits import load_digits, split_validation
 from keras_recipes.data.image_folder import (
     files_dataset,
     find_splits,
-    load_images,
     scan_class_folder,
 )
 from keras_recipes.epoch_seeding import epoch_shuffled_indices
-from keras_recipes.errors import ConfigError, UserError
-from keras_recipes.figures import plot_confusion_matrix, plot_image_grid
+from keras_recipes.errors import ConfigError
+from keras_recipes.figures import plot_image_grid
 from keras_recipes.models.classifier import small_cnn
+from keras_recipes.recipes.classification import (
+    confusion_counts,
+    plot_split_confusion,
+    predict_classes,
+    write_class_names,
+)
 from keras_recipes.registry import register
-from keras_recipes.training import Datasets, Recipe, write_json_atomic
+from keras_recipes.training import Datasets, Recipe
 
 AUTOTUNE = tf.data.AUTOTUNE
 
@@ -242,15 +246,14 @@ class SmallDataClassifier(Recipe):
         dataset = data.test if data.test is not None else data.validation
         if dataset is not None:
             labels = np.concatenate([y.numpy() for _, y in dataset])
-            predicted = model.predict(dataset, verbose=0).argmax(axis=-1)
-            count = len(data.class_names)
-            self.confusion = np.zeros((count, count), dtype="int64")
-            np.add.at(self.confusion, (labels, predicted), 1)
+            self.confusion = confusion_counts(
+                labels, model.predict(dataset, verbose=0), len(data.class_names)
+            )
         return metrics
 
     def export(self, model, data):
         super().export(model, data)
-        write_json_atomic(self.run_dir / "classes.json", list(data.class_names))
+        write_class_names(self.run_dir, data.class_names)
 
     def figures(self, model, data, history):
         super().figures(model, data, history)
@@ -265,31 +268,11 @@ class SmallDataClassifier(Recipe):
                 columns=8,
                 row_labels=[f"image {i + 1}" for i in range(len(images))],
             )
-        if getattr(self, "confusion", None) is not None:
-            split = "test" if data.test is not None else "validation"
-            plot_confusion_matrix(
-                self.confusion,
-                data.class_names,
-                self.figure_path("confusion_matrix.png"),
-                title=f"{split} confusion matrix",
-            )
+        plot_split_confusion(self, data)
 
     def predict(self, model, paths):
         """Returns `(path, class_name, probability)` for each image file."""
-        classes_file = self.run_dir / "classes.json"
-        if not classes_file.is_file():
-            raise UserError(
-                f"{self.run_dir} has no classes.json; was the run finished?"
-            )
-        class_names = json.loads(classes_file.read_text())
-        _, height, width, channels = model.input_shape
-        images = load_images(paths, (height, width), channels)
-        probabilities = model.predict(images, verbose=0)
-        best = probabilities.argmax(axis=-1)
-        return [
-            (str(path), class_names[index], float(probabilities[row, index]))
-            for row, (path, index) in enumerate(zip(paths, best, strict=True))
-        ]
+        return predict_classes(self.run_dir, model, paths)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ Run it with `python -m keras_recipes run vgg16_bottleneck` or
 """
 
 import dataclasses
-import json
 import sys
 import time
 from pathlib import Path
@@ -31,12 +30,11 @@ from keras_recipes.data.feature_cache import (
     extract_features,
     weights_fingerprint,
 )
-from keras_recipes.data.image_folder import find_splits, load_images, scan_class_folder
+from keras_recipes.data.image_folder import find_splits, scan_class_folder
 from keras_recipes.data.labelled_images import LabelledImages, select_per_class
 from keras_recipes.data.multi_crop import crop_load_size, ten_crop
 from keras_recipes.epoch_seeding import epoch_shuffled_indices
-from keras_recipes.errors import ConfigError, DataError, UserError
-from keras_recipes.figures import plot_confusion_matrix
+from keras_recipes.errors import ConfigError, DataError
 from keras_recipes.models.transfer import (
     ApplicationPreprocessing,
     cut_base,
@@ -44,8 +42,14 @@ from keras_recipes.models.transfer import (
     transfer_model,
 )
 from keras_recipes.models.transfer_approaches import APPROACHES, approach_cut_layer
+from keras_recipes.recipes.classification import (
+    confusion_counts,
+    plot_split_confusion,
+    predict_classes,
+    write_class_names,
+)
 from keras_recipes.registry import register
-from keras_recipes.saving import save_model_atomic, write_json_atomic
+from keras_recipes.saving import save_model_atomic
 from keras_recipes.training import Datasets, Recipe
 from keras_recipes.weights import application_names, build_application
 
@@ -583,7 +587,7 @@ class VGG16Bottleneck(Recipe):
         split = "test" if data.test is not None else "validation"
         if split in data.info["features"]:
             predicted = top.predict(data.info["features"][split], verbose=0)
-            self.confusion = _confusion(
+            self.confusion = confusion_counts(
                 data.info["labels"][split], predicted, len(data.class_names)
             )
             if self.config.evaluation.ten_crop:
@@ -609,46 +613,19 @@ class VGG16Bottleneck(Recipe):
         )
         super().export(whole, data)
         save_model_atomic(model, self.run_dir / "top.keras")
-        write_json_atomic(self.run_dir / "classes.json", list(data.class_names))
+        write_class_names(self.run_dir, data.class_names)
 
     def figures(self, model, data, history):
         super().figures(model, data, history)
-        if getattr(self, "confusion", None) is not None:
-            split = "test" if data.test is not None else "validation"
-            plot_confusion_matrix(
-                self.confusion,
-                data.class_names,
-                self.figure_path("confusion_matrix.png"),
-                title=f"{split} confusion matrix",
-            )
+        plot_split_confusion(self, data)
 
     def predict(self, model, paths):
         """Returns `(path, class_name, probability)` for each image file."""
-        classes_file = self.run_dir / "classes.json"
-        if not classes_file.is_file():
-            raise UserError(
-                f"{self.run_dir} has no classes.json; was the run finished?"
-            )
-        class_names = json.loads(classes_file.read_text())
-        _, height, width, channels = model.input_shape
-        probabilities = model.predict(
-            load_images(paths, (height, width), channels), verbose=0
-        )
-        best = probabilities.argmax(axis=-1)
-        return [
-            (str(path), class_names[index], float(probabilities[row, index]))
-            for row, (path, index) in enumerate(zip(paths, best, strict=True))
-        ]
+        return predict_classes(self.run_dir, model, paths)
 
 
 def _files_split(files):
     return LabelledImages([label for _, label in files], files=[p for p, _ in files])
-
-
-def _confusion(labels, probabilities, count):
-    matrix = np.zeros((count, count), dtype="int64")
-    np.add.at(matrix, (np.asarray(labels), probabilities.argmax(axis=-1)), 1)
-    return matrix
 
 
 if __name__ == "__main__":

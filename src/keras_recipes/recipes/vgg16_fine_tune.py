@@ -32,15 +32,14 @@ from keras_recipes.figures import plot_history, plot_image_grid
 from keras_recipes.models.transfer import freeze_base, top_model, transfer_model
 from keras_recipes.models.transfer_approaches import approach_trainable_from
 from keras_recipes.optimizers import build_optimizer
+from keras_recipes.recipes.classification import confusion_counts, write_class_names
 from keras_recipes.recipes.vgg16_bottleneck import (
     TransferDataConfig,
     VGG16Bottleneck,
     VGG16BottleneckConfig,
     _channels,
-    _confusion,
 )
 from keras_recipes.registry import register
-from keras_recipes.saving import write_json_atomic
 from keras_recipes.training import Datasets, Recipe, read_history
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -285,7 +284,7 @@ class VGG16FineTune(VGG16Bottleneck):
         if dataset is None:
             return metrics
         labels = self.splits[split].labels
-        self.confusion = _confusion(
+        self.confusion = confusion_counts(
             labels, model.predict(dataset, verbose=0), len(data.class_names)
         )
         evaluation = self.config.evaluation
@@ -311,7 +310,7 @@ class VGG16FineTune(VGG16Bottleneck):
     def export(self, model, data):
         """Saves the fine-tuned classifier as `model.keras`, and `classes.json`."""
         Recipe.export(self, model, data)
-        write_json_atomic(self.run_dir / "classes.json", list(data.class_names))
+        write_class_names(self.run_dir, data.class_names)
 
     def figures(self, model, data, history):
         super().figures(model, data, history)
