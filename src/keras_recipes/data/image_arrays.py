@@ -16,6 +16,7 @@ import tensorflow as tf
 from keras_recipes.config import param
 from keras_recipes.data.digits import load_digits, split_validation
 from keras_recipes.data.image_folder import check_image, find_splits, load_images
+from keras_recipes.data.source_checks import check_folder_source, check_image_size
 from keras_recipes.errors import ConfigError, DataError
 
 # The held-out test images of a folder without test/ do not depend on the
@@ -46,16 +47,8 @@ class ImageArraysConfig:
     )
 
     def validate(self, key):
-        if len(self.image_size) != 2 or min(self.image_size) < 1:
-            raise ConfigError(
-                f"{key}.image_size must be [height, width] with positive sizes. "
-                f"Received: {self.image_size}"
-            )
-        if self.source == "folder" and not self.directory:
-            raise ConfigError(
-                f"{key}.directory is not set but {key}.source is 'folder'; "
-                f"--set {key}.directory=PATH"
-            )
+        check_image_size(key, self.image_size)
+        check_folder_source(key, self.source, self.directory)
         if self.source == "digits" and self.color_mode != "grayscale":
             raise ConfigError(
                 f"the digits are grayscale; set {key}.color_mode=grayscale "

@@ -24,6 +24,7 @@ from keras_recipes.data.identity_folder import (
 )
 from keras_recipes.data.lfw import load_lfw
 from keras_recipes.data.pk_sampler import pk_dataset
+from keras_recipes.data.source_checks import check_folder_source, check_image_size
 from keras_recipes.errors import ConfigError
 from keras_recipes.faces import commands
 from keras_recipes.faces import figures as face_figures
@@ -80,16 +81,10 @@ class FaceDataConfig:
     augmentation: AugmentationConfig = section(AugmentationConfig)
 
     def validate(self, key):
-        if len(self.image_size) != 2 or min(self.image_size) < 1:
-            raise ConfigError(
-                f"{key}.image_size must be [height, width] with positive sizes. "
-                f"Received: {self.image_size}"
-            )
-        if self.source == "folder" and not self.directory:
-            raise ConfigError(
-                f"{key}.directory is not set but {key}.source is 'folder'; "
-                f"--set {key}.directory=PATH (a folder of identity subfolders)"
-            )
+        check_image_size(key, self.image_size)
+        check_folder_source(
+            key, self.source, self.directory, "a folder of identity subfolders"
+        )
         if self.source == "digits" and self.unseen == "digits":
             raise ConfigError(
                 f"{key}.unseen=digits needs another training source than the "

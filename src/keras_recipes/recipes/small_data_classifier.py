@@ -19,6 +19,7 @@ from keras_recipes.data.image_folder import (
     find_splits,
     scan_class_folder,
 )
+from keras_recipes.data.source_checks import check_folder_source, check_image_size
 from keras_recipes.epoch_seeding import epoch_shuffled_indices
 from keras_recipes.errors import ConfigError
 from keras_recipes.figures import plot_image_grid
@@ -50,16 +51,8 @@ class ClassifierDataConfig:
     augmentation: AugmentationConfig = section(AugmentationConfig)
 
     def validate(self, key):
-        if len(self.image_size) != 2 or min(self.image_size) < 1:
-            raise ConfigError(
-                f"{key}.image_size must be [height, width] with positive sizes. "
-                f"Received: {self.image_size}"
-            )
-        if self.source == "folder" and not self.directory:
-            raise ConfigError(
-                f"{key}.directory is not set but {key}.source is 'folder'; "
-                f"--set {key}.directory=PATH"
-            )
+        check_image_size(key, self.image_size)
+        check_folder_source(key, self.source, self.directory)
         if self.source == "digits" and self.color_mode != "grayscale":
             raise ConfigError(
                 f"the digits are grayscale; set {key}.color_mode=grayscale "

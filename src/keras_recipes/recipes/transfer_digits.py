@@ -42,6 +42,7 @@ from keras_recipes.data.augmentation import AugmentationConfig
 from keras_recipes.data.digits import split_validation
 from keras_recipes.data.glyphs import render_glyphs
 from keras_recipes.data.labelled_images import LabelledImages
+from keras_recipes.data.source_checks import check_image_size
 from keras_recipes.epoch_seeding import epoch_shuffled_indices
 from keras_recipes.errors import ConfigError
 from keras_recipes.figures import plot_image_grid
@@ -89,11 +90,7 @@ class FewDigitsConfig:
     augmentation: AugmentationConfig = section(AugmentationConfig)
 
     def validate(self, key):
-        if len(self.image_size) != 2 or min(self.image_size) < 8:
-            raise ConfigError(
-                f"{key}.image_size must be [height, width], each at least 8. "
-                f"Received: {self.image_size}"
-            )
+        check_image_size(key, self.image_size, smallest=8)
 
 
 @dataclasses.dataclass

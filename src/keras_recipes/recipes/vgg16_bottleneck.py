@@ -33,6 +33,7 @@ from keras_recipes.data.feature_cache import (
 from keras_recipes.data.image_folder import find_splits, scan_class_folder
 from keras_recipes.data.labelled_images import LabelledImages, select_per_class
 from keras_recipes.data.multi_crop import crop_load_size, ten_crop
+from keras_recipes.data.source_checks import check_folder_source, check_image_size
 from keras_recipes.epoch_seeding import epoch_shuffled_indices
 from keras_recipes.errors import ConfigError, DataError
 from keras_recipes.models.transfer import (
@@ -103,17 +104,13 @@ class TransferDataConfig:
     )
 
     def validate(self, key):
-        if len(self.image_size) != 2 or min(self.image_size) < 1:
-            raise ConfigError(
-                f"{key}.image_size must be [height, width] with positive sizes. "
-                f"Received: {self.image_size}"
-            )
-        if self.source == "folder" and not self.directory:
-            raise ConfigError(
-                f"{key}.directory is not set but {key}.source is 'folder'; "
-                f"--set {key}.directory=PATH (class subfolders, or train/ and "
-                f"validation/ of them)"
-            )
+        check_image_size(key, self.image_size)
+        check_folder_source(
+            key,
+            self.source,
+            self.directory,
+            "class subfolders, or train/ and validation/ of them",
+        )
 
 
 @dataclasses.dataclass

@@ -23,6 +23,7 @@ from keras_recipes.data.annotations import (
 )
 from keras_recipes.data.image_folder import load_images
 from keras_recipes.data.shapes import load_shapes
+from keras_recipes.data.source_checks import check_folder_source, check_image_size
 from keras_recipes.detection.anchors import kmeans_anchors
 from keras_recipes.detection.augmentation import augment_detection
 from keras_recipes.detection.decode import (
@@ -95,16 +96,8 @@ class DetectionDataConfig:
     shapes: ShapesConfig = section(ShapesConfig)
 
     def validate(self, key):
-        if len(self.image_size) != 2 or min(self.image_size) < 16:
-            raise ConfigError(
-                f"{key}.image_size must be [height, width], each at least 16. "
-                f"Received: {self.image_size}"
-            )
-        if self.source == "folder" and not self.directory:
-            raise ConfigError(
-                f"{key}.directory is not set but {key}.source is 'folder'; "
-                f"--set {key}.directory=PATH"
-            )
+        check_image_size(key, self.image_size, smallest=16)
+        check_folder_source(key, self.source, self.directory)
 
 
 @dataclasses.dataclass
