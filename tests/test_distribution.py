@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 import tensorflow as tf
@@ -46,7 +47,7 @@ def read_rows(path):
         return list(csv.DictReader(file))
 
 
-def start_worker(index, addresses, run_dir, tmp_path):
+def start_worker(index, addresses, run_dir, tmp_path, extra=()):
     tf_config = {
         "cluster": {"worker": addresses},
         "task": {"type": "worker", "index": index},
@@ -62,6 +63,7 @@ def start_worker(index, addresses, run_dir, tmp_path):
             "--set",
             "distribute.strategy=multi_worker",
             *SETTINGS,
+            *extra,
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -247,3 +249,42 @@ print(changed, max(float(np.abs(a - b).max()) for a, b in zip(one, two)),
     assert float(synced_gap) < 1e-5
     # Without synchronisation each replica normalises with its half's moments.
     assert float(unsynced_gap) > 1e-3
+
+
+def _weights_line(output):
+    found = re.findall(r"weights sha256: ([0-9a-f]{64})", output)
+    assert len(found) == 1, output
+    return found[0]
+
+
+def _two_workers(run_dir, tmp_path, extra=()):
+    addresses = [f"127.0.0.1:{port}" for port in free_ports(2)]
+    return [start_worker(i, addresses, run_dir, tmp_path, extra) for i in range(2)]
+
+
+@pytest.mark.slow
+def test_killed_workers_resume_to_the_uninterrupted_weights(tmp_path):
+    """SIGKILL both workers mid-run, resume both: the weights of a whole run."""
+    settings = ["--set", "train.epochs=5"]
+    whole = _two_workers(tmp_path / "whole", tmp_path, settings)
+    expected = [_weights_line(worker.communicate(timeout=600)[0]) for worker in whole]
+    assert expected[0] == expected[1]
+
+    run_dir = tmp_path / "killed"
+    killed = _two_workers(run_dir, tmp_path, settings)
+    pointer = run_dir / "backup" / "training_metadata.json"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if pointer.is_file() and json.loads(pointer.read_text())["epoch"] >= 2:
+            break
+        time.sleep(0.2)
+    for worker in killed:
+        worker.kill()
+        worker.communicate()
+    finished = json.loads(pointer.read_text())["epoch"]
+    assert 2 <= finished < 5
+
+    resumed = _two_workers(run_dir, tmp_path, [*settings, "--resume"])
+    outputs = [worker.communicate(timeout=600)[0] for worker in resumed]
+    assert f"resuming after {finished} finished epochs" in outputs[0]
+    assert [_weights_line(output) for output in outputs] == expected
