@@ -12,7 +12,7 @@ two results are checked to agree, then images per second and their ratio
 are printed for the evaluation threshold (0.01, many candidates) and the
 deployment one (0.6).
 
-    python benchmarks/detection_decode_nms.py [--images 512] [--repeats 5]
+    python benchmarks/detection_decode_nms.py [--images 512] [--repeats 5] [--quick]
 """
 
 import argparse
@@ -108,7 +108,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="128 images, 2 runs")
     args = parser.parse_args()
+    if args.quick:
+        args.images, args.repeats = 128, 2
     outputs = random_outputs(args.images)
     print(
         f"{args.images} images, grid 12x12, 3 anchors, 3 classes; best of "
@@ -140,6 +143,10 @@ def main():
             f"yolo_detections {args.images / seconds_tf:,.0f} images/s, NumPy "
             f"{args.images / seconds_np:,.0f} images/s, ratio "
             f"{seconds_np / seconds_tf:.1f}x"
+        )
+        print(
+            f"RESULT name=detection_decode_nms_score_{threshold} "
+            f"ratio={seconds_np / seconds_tf:.1f} target=>1"
         )
 
 

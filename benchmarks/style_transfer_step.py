@@ -7,6 +7,7 @@ Random VGG weights (the ImageNet ones cannot be downloaded here) cost the
 same time per step. The first steps, which trace and compile, are not timed.
 
     python benchmarks/style_transfer_step.py [--size 256] [--steps 5] [--rounds 3]
+        [--quick]
 """
 
 import argparse
@@ -56,7 +57,10 @@ def main():
     parser.add_argument("--size", type=int, default=256, help="image side")
     parser.add_argument("--steps", type=int, default=5, help="steps per round")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds")
+    parser.add_argument("--quick", action="store_true", help="128x128, 2 x 2 steps")
     args = parser.parse_args()
+    if args.quick:
+        args.size, args.steps, args.rounds = 128, 2, 2
     set_seed(0)
     content = load_image("chelsea", args.size, args.size)
     style = load_image("immunohistochemistry", args.size, args.size)
@@ -107,6 +111,9 @@ def main():
     best = min(timings, key=timings.get)
     print(f"ratio eager / {best}: {eager / timings[best]:.2f}")
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
+    graph, xla = timings["tf.function"], timings["tf.function + XLA"]
+    print(f"RESULT name=style_transfer_tf_function ratio={eager / graph:.2f} target=>1")
+    print(f"RESULT name=style_transfer_xla ratio={graph / xla:.2f} target=none")
 
 
 if __name__ == "__main__":
