@@ -1,23 +1,28 @@
-"""Mixed precision: a VGG16 training step under `mixed_precision: auto` vs float32.
+"""Mixed precision: a VGG16 training step as the recipes run it vs plain float32.
 
 The same network, VGG16 at 224x224 (`keras.applications.VGG16(weights=None,
-include_top=True)`, 1000 classes, 138M parameters), batch 8, Adam and
-sparse categorical cross-entropy, trains on one repeated batch in two ways:
+include_top=True)`, 1000 classes, 138M parameters), batch 8, Adam (learning
+rate 1e-4) and sparse categorical cross-entropy, trains on one repeated
+batch in four ways:
 
-- plain float32 Keras;
-- built inside `dtype_policy(resolve_mixed_precision("auto"))`, the policy
-  the recipes pick on this machine (`mixed_bfloat16` on a CPU with
-  AVX512_BF16), with the output softmax kept in float32 as the Keras mixed
-  precision guide does (`Activation("softmax", dtype="float32")`).
+- plain float32 Keras (`keras.optimizers.Adam`);
+- the recipes' `mixed_precision: auto`: built inside
+  `dtype_policy(resolve_mixed_precision("auto"))` (`mixed_bfloat16` on a CPU
+  with AVX512_BF16), the output softmax kept in float32 as the Keras mixed
+  precision guide does, and the optimizer from the recipes'
+  `build_optimizer` (Keras Adam updating through TensorFlow's fused
+  `ResourceApplyAdam` kernel);
+- the two halves alone, to show what each brings: the auto policy with the
+  plain Keras Adam, and float32 with the fused Adam update.
 
-Both are built, compiled and traced first, then timed in alternating rounds
-(float32, mixed, float32, mixed, ...) so a busy machine slows both alike;
-tracing and the first steps are not timed. The speed-up is the median over
-the rounds of float32 seconds per step over mixed ones, target >= 1.8.
-The same pair is then timed with `jit_compile=True` (XLA), reported beside
-it (`--no-jit` skips it).
+All are built, compiled and traced first, then timed in alternating rounds
+(one round times every variant, so a busy machine slows all alike); tracing
+and the first steps are not timed. The speed-up is the median over the
+rounds of plain float32 seconds per step over the recipes' auto ones,
+target >= 1.8. The plain and auto pair is then timed with
+`jit_compile=True` (XLA), reported beside it (`--no-jit` skips it).
 
-    python benchmarks/mixed_precision_vgg16.py [--rounds 7] [--steps 1] [--quick]
+    python benchmarks/mixed_precision_vgg16.py [--rounds 5] [--steps 2] [--quick]
 """
 
 import argparse
@@ -32,6 +37,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from keras_recipes.config import OptimizerConfig, resolve  # noqa: E402
+from keras_recipes.optimizers import build_optimizer  # noqa: E402
 from keras_recipes.precision import dtype_policy, resolve_mixed_precision  # noqa: E402
 
 BATCH_SIZE = 8
@@ -48,19 +55,28 @@ def vgg16(policy):
         return keras.Model(base.input, outputs, name=f"vgg16_{policy}")
 
 
+def keras_adam():
+    """Adam as a plain Keras script writes it."""
+    return keras.optimizers.Adam(1e-4)
+
+
+def recipes_adam():
+    """Adam as the recipes build it from an `optimizer: {name: adam}` section."""
+    config = resolve(OptimizerConfig, overrides={"name": "adam", "learning_rate": 1e-4})
+    return build_optimizer(config)
+
+
 class TrainingStep:
     """A compiled model and one repeated batch; `seconds(n)` times n steps."""
 
-    def __init__(self, model, jit_compile):
+    def __init__(self, model, optimizer, jit_compile):
         self.model = model
         rng = np.random.default_rng(0)
         x = rng.uniform(0, 255, (BATCH_SIZE, 224, 224, 3)).astype("float32")
         y = rng.integers(0, 1000, BATCH_SIZE).astype("int32")
         self.data = tf.data.Dataset.from_tensors((x, y)).repeat().prefetch(2)
         model.compile(
-            keras.optimizers.Adam(1e-4),
-            "sparse_categorical_crossentropy",
-            jit_compile=jit_compile,
+            optimizer, "sparse_categorical_crossentropy", jit_compile=jit_compile
         )
         started = time.perf_counter()
         self.seconds(1)  # traces (and with XLA compiles) the step
@@ -75,25 +91,36 @@ class TrainingStep:
         return (time.perf_counter() - started) / steps
 
 
-def compare(policies, jit_compile, rounds, steps):
-    """Times each policy's step in alternating rounds; returns the times."""
+def compare(variants, jit_compile, rounds, steps):
+    """Times each variant's step in alternating rounds; returns the times."""
     keras.utils.set_random_seed(0)
-    trainers = {policy: TrainingStep(vgg16(policy), jit_compile) for policy in policies}
-    times = {policy: [] for policy in policies}
+    trainers = {
+        name: TrainingStep(vgg16(policy), make_optimizer(), jit_compile)
+        for name, (policy, make_optimizer) in variants.items()
+    }
+    times = {name: [] for name in variants}
     for _ in range(rounds):
-        for policy, trainer in trainers.items():
-            times[policy].append(trainer.seconds(steps))
-    first = {policy: trainer.first for policy, trainer in trainers.items()}
+        for name, trainer in trainers.items():
+            times[name].append(trainer.seconds(steps))
+    first = {name: trainer.first for name, trainer in trainers.items()}
     del trainers
     keras.backend.clear_session()
     gc.collect()
     return times, first
 
 
+def speedups(times, name):
+    """Per-round plain float32 seconds over `name`'s seconds."""
+    return [a / b for a, b in zip(times[PLAIN], times[name], strict=True)]
+
+
+PLAIN, AUTO = "plain float32", "recipes auto"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--steps", type=int, default=1, help="steps per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=2, help="steps per round")
     parser.add_argument("--no-jit", action="store_true", help="skip the XLA pair")
     parser.add_argument("--quick", action="store_true", help="2 rounds, no XLA")
     args = parser.parse_args()
@@ -107,32 +134,42 @@ def main():
     )
     if mixed == "float32":
         print("this machine has no fast low-precision math: auto keeps float32")
-    policies = ("float32", mixed) if mixed != "float32" else ("float32",)
-    results, speedups = {}, {}
-    for jit in (False, True) if not args.no_jit else (False,):
-        times, first = compare(policies, jit, args.rounds, args.steps)
-        for policy in policies:
-            results[policy, jit] = statistics.median(times[policy])
-            rate = 3 * FORWARD_FLOPS * BATCH_SIZE / results[policy, jit]
-            print(
-                f"  {policy:15s} jit_compile={str(jit):5s} "
-                f"{results[policy, jit]:6.2f} s/step  {rate / 1e9:6.1f} GFLOP/s "
-                f"(first step {first[policy]:.1f} s)"
+    variants = {
+        PLAIN: ("float32", keras_adam),
+        f"{mixed}, Keras Adam": (mixed, keras_adam),
+        "float32, fused Adam": ("float32", recipes_adam),
+        AUTO: (mixed, recipes_adam),
+    }
+    times, first = compare(variants, False, args.rounds, args.steps)
+    for name in variants:
+        step = statistics.median(times[name])
+        rate = 3 * FORWARD_FLOPS * BATCH_SIZE / step
+        print(
+            f"  {name:28s} {step:6.2f} s/step  {rate / 1e9:6.1f} GFLOP/s "
+            f"(first step {first[name]:.1f} s)"
+            + (
+                ""
+                if name == PLAIN
+                else f"  {statistics.median(speedups(times, name)):.2f}x plain"
             )
-        pairs = zip(times["float32"], times[mixed], strict=True)
-        speedups[jit] = [a / b for a, b in pairs]
-        listed = ", ".join(f"{r:.2f}" for r in speedups[jit])
-        print(f"  per-round speed-ups {mixed} / float32: {listed}")
-    speedup = statistics.median(speedups[False])
-    base = results["float32", False]
-    print(f"speed-up {mixed} / float32: {speedup:.2f}x (target >= 1.8)")
+        )
+    ratios = speedups(times, AUTO)
+    print(f"  per-round speed-ups: {', '.join(f'{r:.2f}' for r in ratios)}")
+    speedup = statistics.median(ratios)
+    print(
+        f"speed-up recipes auto ({mixed}, fused Adam) / plain float32: "
+        f"{speedup:.2f}x (target >= 1.8)"
+    )
     if not args.no_jit:
-        for policy in policies:
+        pair = {name: variants[name] for name in (PLAIN, AUTO)}
+        jit_times, _ = compare(pair, True, args.rounds, args.steps)
+        base = statistics.median(times[PLAIN])
+        for name in pair:
+            step = statistics.median(jit_times[name])
             print(
-                f"  jit_compile=True, {policy}: "
-                f"{base / results[policy, True]:.2f}x vs plain float32, "
-                f"{results[policy, False] / results[policy, True]:.2f}x vs "
-                f"{policy} without XLA"
+                f"  jit_compile=True, {name}: {step:.2f} s/step, "
+                f"{base / step:.2f}x plain float32 without XLA, "
+                f"{statistics.median(times[name]) / step:.2f}x without XLA"
             )
     print(f"load average {os.getloadavg()[0]:.1f}")
     print(f"RESULT name=mixed_precision_vgg16 ratio={speedup:.2f} target=>=1.8")
