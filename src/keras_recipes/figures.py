@@ -73,25 +73,40 @@ def plot_image_grid(images, path, titles=None, columns=8, row_labels=None):
     if images.max(initial=0) > 1.0:
         images = images / 255.0
     images = np.clip(images, 0.0, 1.0)
-    rows = int(np.ceil(len(images) / columns))
-    figure, axes = plt.subplots(
-        rows, columns, figsize=(1.4 * columns, 1.5 * rows), squeeze=False
-    )
-    for index, axis in enumerate(axes.flat):
-        axis.set_xticks([])
+    count, height, width, _ = images.shape
+    rows = max(1, int(np.ceil(count / columns)))
+    # One mosaic on one axis: a subplot per image makes matplotlib take
+    # most of a second for 64 small images.
+    gap_x = max(1, round(0.08 * width))
+    gap_y = max(1, round((0.4 if titles is not None else 0.08) * height))
+    step_x, step_y = width + gap_x, height + gap_y
+    top = gap_y if titles is not None else 0
+    mosaic = np.ones((top + rows * step_y - gap_y, columns * step_x - gap_x, 3))
+    for index, image in enumerate(images):
+        row, column = divmod(index, columns)
+        y, x = top + row * step_y, column * step_x
+        mosaic[y : y + height, x : x + width] = image  # gray broadcasts to RGB
+    figure, axis = plt.subplots(figsize=(1.4 * columns, 1.5 * rows))
+    axis.imshow(mosaic, interpolation="nearest", aspect="equal")
+    axis.set_xticks([])
+    if row_labels is not None:
+        centres = [top + row * step_y + (height - 1) / 2 for row in range(rows)]
+        axis.set_yticks(centres, row_labels[:rows], fontsize=8)
+    else:
         axis.set_yticks([])
-        if index >= len(images):
-            axis.axis("off")
-            continue
-        image = images[index]
-        if image.shape[-1] == 1:
-            axis.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
-        else:
-            axis.imshow(image)
-        if titles is not None:
-            axis.set_title(titles[index], fontsize=8)
-        if row_labels is not None and index % columns == 0:
-            axis.set_ylabel(row_labels[index // columns], fontsize=8)
+    for spine in axis.spines.values():
+        spine.set_visible(False)
+    if titles is not None:
+        for index, title in enumerate(titles[:count]):
+            row, column = divmod(index, columns)
+            axis.text(
+                column * step_x + (width - 1) / 2,
+                top + row * step_y - 1.5,
+                title,
+                fontsize=8,
+                ha="center",
+                va="bottom",
+            )
     return _save(figure, path)
 
 
