@@ -4,8 +4,9 @@ The default classifier (the shipped `small_data_classifier` config: digits
 at 16x16, conv 32-64, dense 128, batch 32, the dtype policy `auto` picks)
 trains from the recipe's own training pipeline, built by
 `SmallDataClassifier.build_data`: each epoch's order drawn from
-(seed, epoch), examples gathered, batched, and augmented by the rotation,
-zoom and translation layers in a `map`, then prefetched. Against it, the
+(seed, epoch), gathered a batch at a time, each batch rotated, zoomed and
+shifted by one `RandomImageAugmentation` call in a parallel, deterministic
+`map` (`augment_batches`), then prefetched. Against it, the
 same model trains on the same batches in the same order, augmented once up
 front (one pass of that pipeline) and fed from in-memory tensors
 (`fit(x, y, batch_size=32, shuffle=False)`). Both sides re-seed at each

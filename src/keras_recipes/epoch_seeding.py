@@ -2,7 +2,7 @@
 
 `BackupAndRestore` brings back the weights, the optimizer and the epoch
 counter of an interrupted run, but not the state of `tf.data` shuffling nor
-of the seed generators that dropout and the augmentation layers draw from.
+of the seed generators that dropout and other random layers draw from.
 Re-seeding all of them from `(seed, epoch)` at the start of every epoch makes
 epoch `k` of a resumed run draw exactly what epoch `k` of an uninterrupted run
 draws, so both end with the same weights.
@@ -57,7 +57,9 @@ def epoch_shuffled_indices(size, seed, epoch):
         keys = tf.random.stateless_uniform([size], seed=stream)
         return tf.argsort(keys, stable=True)
 
-    return tf.data.Dataset.from_tensors(0).map(permutation).unbatch()
+    indices = tf.data.Dataset.from_tensors(0).map(permutation).unbatch()
+    # Known cardinality lets Keras count the steps of the first epoch.
+    return indices.apply(tf.data.experimental.assert_cardinality(size))
 
 
 def seed_generator_states(objects):

@@ -1,6 +1,10 @@
 """Embedded data sets, image folders and augmentation."""
 
-from keras_recipes.data.augmentation import AugmentationConfig, build_augmentation
+from keras_recipes.data.augmentation import (
+    AugmentationConfig,
+    augment_batches,
+    build_augmentation,
+)
 from keras_recipes.data.digits import load_digits, split_validation
 from keras_recipes.data.feature_cache import FeatureCache, extract_features
 from keras_recipes.data.glyphs import GLYPH_CLASSES, render_glyphs
@@ -9,6 +13,7 @@ from keras_recipes.data.identity_folder import (
     split_identities,
     split_images,
 )
+from keras_recipes.data.image_augmentation import RandomImageAugmentation
 from keras_recipes.data.image_folder import (
     check_image,
     decode_image_file,
@@ -29,7 +34,9 @@ __all__ = [
     "FeatureCache",
     "LabelledImages",
     "PKSampler",
+    "RandomImageAugmentation",
     "SHAPE_CLASSES",
+    "augment_batches",
     "build_augmentation",
     "check_image",
     "decode_image_file",

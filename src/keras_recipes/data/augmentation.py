@@ -1,12 +1,16 @@
-"""Image augmentation as Keras preprocessing layers, built from config."""
+"""Image augmentation from config, and its parallel, seeded `tf.data` map."""
 
 import dataclasses
 from typing import Literal
 
-import keras
+import tensorflow as tf
 
 from keras_recipes.config import param
+from keras_recipes.data.image_augmentation import RandomImageAugmentation
 from keras_recipes.errors import ConfigError
+
+# Keeps augmentation seeds apart from the other streams of the same run seed.
+_AUGMENTATION_STREAM = 0x5EED
 
 
 @dataclasses.dataclass
@@ -32,19 +36,19 @@ class AugmentationConfig:
 
 
 def build_augmentation(config, image_size, channels, seed=0):
-    """Returns a `keras.Sequential` of random layers, or `None` if none is on.
+    """Returns a `RandomImageAugmentation` layer, or `None` if none is on.
 
-    The layers expect pixel values in [0, 255] and are meant for the training
-    `tf.data` pipeline (`dataset.map(lambda x, y: (augment(x, training=True), y))`).
+    The layer expects pixel values in [0, 255] and is meant for the training
+    `tf.data` pipeline: see `augment_batches`.
 
     Args:
         config: An `AugmentationConfig`.
         image_size: `(height, width)` of the images.
         channels: 1 for grayscale, 3 for RGB.
-        seed: Base seed; each layer gets its own from it. Defaults to `0`.
+        seed: Seed of the layer's own generator. Defaults to `0`.
 
     Returns:
-        A `keras.Sequential` named `"augmentation"`, or `None`.
+        A `RandomImageAugmentation` named `"augmentation"`, or `None`.
 
     Example:
 
@@ -52,6 +56,7 @@ def build_augmentation(config, image_size, channels, seed=0):
     augment = build_augmentation(config.data.augmentation, (8, 8), 1, seed=42)
     ```
     """
+    del image_size  # The layer reads the size from its inputs.
     if not config.enabled:
         return None
     if channels != 3 and (config.hue or config.saturation):
@@ -59,54 +64,56 @@ def build_augmentation(config, image_size, channels, seed=0):
             "data.augmentation.hue and .saturation need RGB images; set them to 0 "
             f"for {channels}-channel images"
         )
-    height, width = image_size
-    fill = {"fill_mode": config.fill_mode}
-    layers = []
-    if config.flip != "none":
-        layers.append(keras.layers.RandomFlip(config.flip, seed=seed))
-    if config.rotation:
-        layers.append(
-            keras.layers.RandomRotation(config.rotation, seed=seed + 1, **fill)
-        )
-    if config.zoom:
-        layers.append(keras.layers.RandomZoom(config.zoom, seed=seed + 2, **fill))
-    if config.translation:
-        layers.append(
-            keras.layers.RandomTranslation(
-                config.translation, config.translation, seed=seed + 3, **fill
+    settings = {
+        field.name: getattr(config, field.name)
+        for field in dataclasses.fields(config)
+        if field.name != "enabled"
+    }
+    layer = RandomImageAugmentation(**settings, seed=seed, name="augmentation")
+    is_on = layer.is_geometric or any(
+        settings[name] for name in ("contrast", "brightness", "hue", "saturation")
+    )
+    return layer if is_on else None
+
+
+def augment_batches(batches, augmenter, seed, epoch=None):
+    """Augments the images of each batch, in parallel, from per-batch seeds.
+
+    Batch `k` of an epoch is augmented from a seed drawn from `(seed, epoch,
+    k)`, so the same epoch always gives the same images, whatever the number
+    of parallel calls. Keras starts a new iterator for each epoch after the
+    callbacks' `on_epoch_begin`, where `EpochSeeding` sets `epoch`.
+
+    Args:
+        batches: A `tf.data.Dataset` of `(images, ...)` tuples.
+        augmenter: A `RandomImageAugmentation`.
+        seed: The run's integer seed.
+        epoch: The variable from `make_epoch_variable`, or `None` for a
+            dataset that spans all epochs. Defaults to `None`.
+
+    Returns:
+        The dataset with each batch's images augmented.
+
+    Example:
+
+    ```python
+    train = augment_batches(train.batch(32), augmenter, seed=42, epoch=epoch)
+    ```
+    """
+    base = tf.constant([seed, _AUGMENTATION_STREAM], tf.int64)
+
+    def augment(index, element):
+        batch_seed = base
+        if epoch is not None:
+            batch_seed = tf.random.experimental.stateless_fold_in(
+                batch_seed, epoch.read_value()
             )
-        )
-    if config.shear:
-        layers.append(
-            keras.layers.RandomShear(config.shear, config.shear, seed=seed + 4, **fill)
-        )
-    if config.crop:
-        crop_height = max(1, round(height * (1 - config.crop)))
-        crop_width = max(1, round(width * (1 - config.crop)))
-        layers.append(keras.layers.RandomCrop(crop_height, crop_width, seed=seed + 5))
-        layers.append(keras.layers.Resizing(height, width))
-    if config.contrast:
-        layers.append(
-            keras.layers.RandomContrast(
-                config.contrast, value_range=(0, 255), seed=seed + 6
-            )
-        )
-    if config.brightness:
-        layers.append(
-            keras.layers.RandomBrightness(
-                config.brightness, value_range=(0, 255), seed=seed + 7
-            )
-        )
-    if config.hue:
-        layers.append(
-            keras.layers.RandomHue(config.hue, value_range=(0, 255), seed=seed + 8)
-        )
-    if config.saturation:
-        layers.append(
-            keras.layers.RandomSaturation(
-                config.saturation, value_range=(0, 255), seed=seed + 9
-            )
-        )
-    if not layers:
-        return None
-    return keras.Sequential(layers, name="augmentation")
+        batch_seed = tf.random.experimental.stateless_fold_in(batch_seed, index)
+        images = augmenter(element[0], training=True, seed=batch_seed)
+        return (images, *element[1:])
+
+    return batches.enumerate().map(
+        augment,
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )

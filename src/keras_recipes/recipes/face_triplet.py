@@ -14,7 +14,11 @@ import tensorflow as tf
 
 from keras_recipes import faces
 from keras_recipes.config import RecipeConfig, param, section
-from keras_recipes.data.augmentation import AugmentationConfig, build_augmentation
+from keras_recipes.data.augmentation import (
+    AugmentationConfig,
+    augment_batches,
+    build_augmentation,
+)
 from keras_recipes.data.digits import load_digits
 from keras_recipes.data.glyphs import render_glyphs
 from keras_recipes.data.identity_folder import (
@@ -383,10 +387,8 @@ class FaceTriplet(Recipe):
             self.config.data.augmentation, size, self.channels, seed=seed
         )
         if self.augmenter is not None:
-            augment = self.augmenter
-            train = train.map(
-                lambda x, y: (augment(x, training=True), y), num_parallel_calls=1
-            )
+            # The P x K batches span all epochs: seeds follow the batch index.
+            train = augment_batches(train, self.augmenter, seed)
         x_val, y_val = split["validation"]
         val_identities = min(sampler.identities_per_batch, len(np.unique(y_val)))
         val_steps = train_config.validation_steps or max(

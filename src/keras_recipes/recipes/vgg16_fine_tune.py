@@ -24,7 +24,11 @@ import numpy as np
 import tensorflow as tf
 
 from keras_recipes.config import OptimizerConfig, param, read_yaml, section
-from keras_recipes.data.augmentation import AugmentationConfig, build_augmentation
+from keras_recipes.data.augmentation import (
+    AugmentationConfig,
+    augment_batches,
+    build_augmentation,
+)
 from keras_recipes.data.multi_crop import crop_load_size, predict_ten_crop
 from keras_recipes.epoch_seeding import EpochSeeding, epoch_shuffled_indices
 from keras_recipes.errors import ConfigError
@@ -186,11 +190,7 @@ class VGG16FineTune(VGG16Bottleneck):
         order = epoch_shuffled_indices(len(train_split), self.config.seed, self.epoch)
         train = train_split.dataset(size, channels, order).batch(batch_size)
         if self.augmenter is not None:
-            augment = self.augmenter
-            # One call at a time: the layers' random draws must stay in order.
-            train = train.map(
-                lambda x, y: (augment(x, training=True), y), num_parallel_calls=1
-            )
+            train = augment_batches(train, self.augmenter, self.config.seed, self.epoch)
         batched = {
             name: self.splits[name].dataset(size, channels).batch(batch_size)
             if self.splits.get(name) is not None
