@@ -1,10 +1,12 @@
 """Dtype policies, float32 outputs, and the compile settings of every run."""
 
 import json
+import time
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_recipes import precision
 from keras_recipes.models.classifier import small_cnn
@@ -31,21 +33,44 @@ def test_an_explicit_policy_is_kept(name):
 
 
 @pytest.mark.parametrize(
-    "flags, gpus, expected",
+    "flags, speedup, gpus, expected",
     [
-        ({"avx2", "avx512f", "avx512_bf16"}, [], "mixed_bfloat16"),
-        ({"avx2", "amx_bf16"}, [], "mixed_bfloat16"),
-        ({"avx2", "avx512f"}, [], "float32"),
-        (set(), [(8, 6)], "mixed_bfloat16"),
-        (set(), [(7, 5)], "mixed_float16"),
-        (set(), [(8, 0), (7, 0)], "mixed_float16"),
-        ({"avx512_bf16"}, [(6, 1)], "float32"),
+        ({"avx2", "avx512f", "avx512_bf16"}, 2.0, [], "mixed_bfloat16"),
+        ({"avx2", "avx512f", "avx512_bf16"}, 0.55, [], "float32"),
+        ({"avx2", "amx_bf16"}, 3.0, [], "mixed_bfloat16"),
+        ({"avx2", "avx512f"}, 2.0, [], "float32"),
+        (set(), 1.0, [(8, 6)], "mixed_bfloat16"),
+        (set(), 1.0, [(7, 5)], "mixed_float16"),
+        (set(), 1.0, [(8, 0), (7, 0)], "mixed_float16"),
+        ({"avx512_bf16"}, 2.0, [(6, 1)], "float32"),
     ],
 )
-def test_auto_follows_the_hardware(monkeypatch, flags, gpus, expected):
+def test_auto_follows_the_hardware(monkeypatch, flags, speedup, gpus, expected):
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
+    monkeypatch.setattr(precision, "cpu_bfloat16_speedup", lambda: speedup)
     monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: gpus)
     assert resolve_mixed_precision("auto") == expected
+
+
+def test_the_bfloat16_speedup_is_measured_on_this_cpu():
+    speedup = precision.cpu_bfloat16_speedup.__wrapped__(rounds=3)
+    # A reference measured another way: a larger matmul alone, best of 3.
+    matrix = tf.random.uniform([1024, 1024])
+    seconds = {}
+    for dtype in (tf.float32, tf.bfloat16):
+        m = tf.cast(matrix, dtype)
+        tf.matmul(m, m).numpy()
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            tf.matmul(m, m).numpy()
+            times.append(time.perf_counter() - started)
+        seconds[dtype] = min(times)
+    reference = seconds[tf.float32] / seconds[tf.bfloat16]
+    # Both sides of the 1.25 threshold agree, unless both are close to it.
+    if abs(reference - 1.25) > 0.4:
+        assert (speedup >= 1.25) == (reference >= 1.25), (speedup, reference)
+    assert 0.05 < speedup < 20
 
 
 def test_an_unknown_policy_is_refused():

@@ -215,19 +215,27 @@ class RandomImageAugmentation(keras.layers.Layer):
             corner_x += (keep - 1) * centre_x
             corner_y += (keep - 1) * centre_y
         # About the centre, input = G (S (keep q + corner) - shift), with
-        # G = flip rotation zoom and S the shear.
-        g00, g01 = flip_x * zoom * cos, -flip_x * zoom * sin
-        g10, g11 = flip_y * zoom * sin, flip_y * zoom * cos
-        a00, a01 = keep * (g00 + g01 * shear_y), keep * (g00 * shear_x + g01)
-        a10, a11 = keep * (g10 + g11 * shear_y), keep * (g10 * shear_x + g11)
-        v0 = corner_x + shear_x * corner_y - shift_x
-        v1 = shear_y * corner_x + corner_y - shift_y
-        a02 = g00 * v0 + g01 * v1 + centre_x - a00 * centre_x - a01 * centre_y
-        a12 = g10 * v0 + g11 * v1 + centre_y - a10 * centre_x - a11 * centre_y
+        # G = flip rotation zoom and S the shear. `_mul` and `_add` fold the
+        # transforms that are off (Python 0 and 1) instead of adding ops.
+        g00 = _mul(_mul(flip_x, zoom), cos)
+        g01 = _mul(_mul(flip_x, zoom), -sin)
+        g10 = _mul(_mul(flip_y, zoom), sin)
+        g11 = _mul(_mul(flip_y, zoom), cos)
+        a00 = _mul(keep, _add(g00, _mul(g01, shear_y)))
+        a01 = _mul(keep, _add(_mul(g00, shear_x), g01))
+        a10 = _mul(keep, _add(g10, _mul(g11, shear_y)))
+        a11 = _mul(keep, _add(_mul(g10, shear_x), g11))
+        v0 = _add(_add(corner_x, _mul(shear_x, corner_y)), _mul(-1.0, shift_x))
+        v1 = _add(_add(_mul(shear_y, corner_x), corner_y), _mul(-1.0, shift_y))
+        a02 = _add(_add(_mul(g00, v0), _mul(g01, v1)), centre_x)
+        a02 = _add(a02, _mul(-1.0, _add(_mul(a00, centre_x), _mul(a01, centre_y))))
+        a12 = _add(_add(_mul(g10, v0), _mul(g11, v1)), centre_y)
+        a12 = _add(a12, _mul(-1.0, _add(_mul(a10, centre_x), _mul(a11, centre_y))))
         entries = [a00, a01, a02, a10, a11, a12, 0.0, 0.0]
         shape = tf.shape(draws)[:1]
         return tf.stack(
-            [tf.broadcast_to(tf.cast(e, tf.float32), shape) for e in entries], axis=1
+            [tf.fill(shape, float(e)) if _is_number(e) else e for e in entries],
+            axis=1,
         )
 
     def jitter_colours(self, images, seed):
@@ -288,3 +296,29 @@ class RandomImageAugmentation(keras.layers.Layer):
             }
         )
         return config
+
+
+def _is_number(value):
+    return isinstance(value, (int, float))
+
+
+def _mul(a, b):
+    """`a * b`, with no op when either is a Python 0 or 1."""
+    if _is_number(a) and _is_number(b):
+        return a * b
+    if _is_number(a):
+        a, b = b, a
+    if _is_number(b) and b in (0, 1):
+        return 0.0 if b == 0 else a
+    return a * b
+
+
+def _add(a, b):
+    """`a + b`, with no op when either is a Python 0."""
+    if _is_number(a) and _is_number(b):
+        return a + b
+    if _is_number(a):
+        a, b = b, a
+    if _is_number(b) and b == 0:
+        return a
+    return a + b

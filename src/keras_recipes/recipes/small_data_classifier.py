@@ -24,7 +24,10 @@ from keras_recipes.data.image_folder import (
     scan_class_folder,
 )
 from keras_recipes.data.source_checks import check_folder_source, check_image_size
-from keras_recipes.epoch_seeding import epoch_shuffled_indices
+from keras_recipes.epoch_seeding import (
+    epoch_shuffled_batches,
+    epoch_shuffled_indices,
+)
 from keras_recipes.errors import ConfigError
 from keras_recipes.figures import plot_image_grid
 from keras_recipes.models.classifier import small_cnn
@@ -133,17 +136,16 @@ class SmallDataClassifier(Recipe):
         )
         batch_size = self.config.train.batch_size
         # Each epoch's order is drawn from (seed, epoch): see epoch_seeding.
-        order = epoch_shuffled_indices(splits["train_size"], seed, self.epoch)
-        train = splits["train"](order, batch_size)
+        train = splits["train"](batch_size, shuffle=True)
         if self.augmenter is not None:
             train = augment_batches(train, self.augmenter, seed, self.epoch)
         evaluation = {
-            name: splits[name](None, batch_size).prefetch(AUTOTUNE)
+            name: splits[name](batch_size).prefetch(AUTOTUNE)
             if splits.get(name) is not None
             else None
             for name in ("validation", "test")
         }
-        preview = next(iter(splits["train"](None, 8)))[0].numpy()
+        preview = next(iter(splits["train"](8)))[0].numpy()
         return Datasets(
             train=train.prefetch(AUTOTUNE),
             validation=evaluation["validation"],
@@ -157,7 +159,7 @@ class SmallDataClassifier(Recipe):
         )
 
     def _digits_splits(self):
-        """Returns functions from (index order, batch size) to batches, per split."""
+        """Returns functions from (batch size, shuffle) to batches, per split."""
         (x_train, y_train), (x_test, y_test), class_names = load_digits()
         size = tuple(self.config.data.image_size)
         if size != (8, 8):
@@ -172,10 +174,15 @@ class SmallDataClassifier(Recipe):
                 return None
             x, y = tf.constant(x), tf.constant(y)
 
-            def dataset(order, batch_size):
-                order = order or tf.data.Dataset.range(len(x))
+            def dataset(batch_size, shuffle=False):
+                if shuffle:
+                    indices = epoch_shuffled_batches(
+                        len(x), batch_size, self.config.seed, self.epoch
+                    )
+                else:
+                    indices = tf.data.Dataset.range(len(x)).batch(batch_size)
                 # One gather per batch: a tenth of the cost of one per image.
-                return order.batch(batch_size).map(
+                return indices.map(
                     lambda i: (tf.gather(x, i), tf.gather(y, i)),
                     num_parallel_calls=AUTOTUNE,
                     deterministic=True,
@@ -192,7 +199,7 @@ class SmallDataClassifier(Recipe):
         return splits, class_names
 
     def _folder_splits(self):
-        """Returns functions from (index order, batch size) to batches, per split."""
+        """Returns functions from (batch size, shuffle) to batches, per split."""
         data_config = self.config.data
         folders = find_splits(data_config.directory)
         class_names, train_files = scan_class_folder(folders["train"])
@@ -213,7 +220,12 @@ class SmallDataClassifier(Recipe):
         size, channels = tuple(data_config.image_size), _channels(data_config)
 
         def reader(split_files):
-            def dataset(order, batch_size):
+            def dataset(batch_size, shuffle=False):
+                order = None
+                if shuffle:
+                    order = epoch_shuffled_indices(
+                        len(split_files), self.config.seed, self.epoch
+                    )
                 return files_dataset(split_files, size, channels, order).batch(
                     batch_size
                 )
