@@ -60,38 +60,6 @@ def epoch_shuffled_indices(size, seed, epoch):
     return indices.apply(tf.data.experimental.assert_cardinality(size))
 
 
-def epoch_shuffled_batches(size, batch_size, seed, epoch):
-    """Returns `epoch_shuffled_indices` cut into batches of index vectors.
-
-    Each batch draws the epoch's permutation again (a sort of `size` keys)
-    and slices its part, so no element passes through `tf.data` alone: for
-    in-memory arrays a `map` of `tf.gather` then costs one op per batch.
-
-    Args:
-        size: Number of elements.
-        batch_size: Indices per batch; the last batch may be smaller.
-        seed: The run's integer seed.
-        epoch: The variable from `make_epoch_variable`.
-
-    Returns:
-        A `tf.data.Dataset` of int32 index vectors.
-
-    Example:
-
-    ```python
-    batches = epoch_shuffled_batches(100, 32, seed=42, epoch=make_epoch_variable())
-    ```
-    """
-
-    def batch(index):
-        start = index * batch_size
-        return _permutation(size, seed, epoch)[start : start + batch_size]
-
-    return tf.data.Dataset.range(-(-size // batch_size)).map(
-        batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
-    )
-
-
 def _permutation(size, seed, epoch):
     """The epoch's order of `range(size)`, drawn from `(seed, epoch)`."""
     stream = tf.stack([tf.constant(seed, tf.int64), epoch.read_value()])

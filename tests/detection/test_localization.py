@@ -75,15 +75,17 @@ def _one_object_images(count, seed):
 
 def test_learns_presence_box_and_class():
     keras.utils.set_random_seed(1)
-    images, targets = _one_object_images(640, seed=0)
+    # 1,024 training images: with 512, class accuracy sat near the 0.9 bar
+    # and fell under it on some CPUs (0.88), a matter of oneDNN's rounding.
+    images, targets = _one_object_images(1152, seed=0)
     model = classification_with_localization(
         (64, 64, 3), num_classes=3, filters=(8, 16, 32), dense_units=64
     )
     assert model.output_shape == (None, 8)
     model.compile(optimizer=keras.optimizers.Adam(2e-3), loss=LocalizationLoss())
-    model.fit(images[:512], targets[:512], epochs=20, batch_size=32, verbose=0)
-    predicted = model.predict(images[512:], verbose=0)
-    truth = targets[512:]
+    model.fit(images[:1024], targets[:1024], epochs=20, batch_size=32, verbose=0)
+    predicted = model.predict(images[1024:], verbose=0)
+    truth = targets[1024:]
     present = truth[:, 0] == 1
     assert np.mean((predicted[:, 0] > 0.5) == present) > 0.95
     assert (

@@ -24,10 +24,7 @@ from keras_recipes.data.image_folder import (
     scan_class_folder,
 )
 from keras_recipes.data.source_checks import check_folder_source, check_image_size
-from keras_recipes.epoch_seeding import (
-    epoch_shuffled_batches,
-    epoch_shuffled_indices,
-)
+from keras_recipes.epoch_seeding import epoch_shuffled_indices
 from keras_recipes.errors import ConfigError
 from keras_recipes.figures import plot_image_grid
 from keras_recipes.models.classifier import small_cnn
@@ -175,12 +172,12 @@ class SmallDataClassifier(Recipe):
             x, y = tf.constant(x), tf.constant(y)
 
             def dataset(batch_size, shuffle=False):
+                indices = tf.data.Dataset.range(len(x))
                 if shuffle:
-                    indices = epoch_shuffled_batches(
-                        len(x), batch_size, self.config.seed, self.epoch
+                    indices = epoch_shuffled_indices(
+                        len(x), self.config.seed, self.epoch
                     )
-                else:
-                    indices = tf.data.Dataset.range(len(x)).batch(batch_size)
+                indices = indices.batch(batch_size)
                 # One gather per batch: a tenth of the cost of one per image.
                 return indices.map(
                     lambda i: (tf.gather(x, i), tf.gather(y, i)),
