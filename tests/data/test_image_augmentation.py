@@ -250,3 +250,12 @@ def test_augment_batches_same_epoch_same_images(digits):
         ).mean()
         > 1.0
     )
+
+
+def test_images_of_unknown_size_in_a_graph(digits):
+    augment = RandomImageAugmentation(rotation=0.1, translation=0.1)
+    traced = tf.function(
+        lambda images: augment(images, seed=SEED),
+        input_signature=[tf.TensorSpec([None, None, None, 1])],
+    )
+    np.testing.assert_allclose(traced(digits), augment(digits, seed=SEED), atol=1e-3)

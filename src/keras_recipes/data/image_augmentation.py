@@ -143,8 +143,9 @@ class RandomImageAugmentation(keras.layers.Layer):
         images = tf.convert_to_tensor(images, tf.float32)
         if self.is_geometric:
             shape = tf.shape(images)
-            height = images.shape[1] if images.shape[1] is not None else shape[1]
-            width = images.shape[2] if images.shape[2] is not None else shape[2]
+            dynamic = tf.cast(shape, tf.float32)
+            height = images.shape[1] if images.shape[1] is not None else dynamic[1]
+            width = images.shape[2] if images.shape[2] is not None else dynamic[2]
             transforms = self.transform_matrices(shape[0], height, width, seeds[0])
             images = keras.ops.image.affine_transform(
                 images,
