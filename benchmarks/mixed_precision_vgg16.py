@@ -42,7 +42,7 @@ from keras_recipes.config import OptimizerConfig, resolve  # noqa: E402
 from keras_recipes.optimizers import build_optimizer  # noqa: E402
 from keras_recipes.precision import (  # noqa: E402
     cpu_bfloat16_speedup,
-    cpu_flags,
+    cpu_has_bfloat16,
     dtype_policy,
     resolve_mixed_precision,
 )
@@ -143,7 +143,7 @@ def main():
     if mixed == "float32":
         low = "mixed_bfloat16"  # still shown: what auto turned down, and why
         measured = ""
-        if {"avx512_bf16", "amx_bf16"} & cpu_flags():
+        if cpu_has_bfloat16():
             measured = f" (bfloat16 measured at {cpu_bfloat16_speedup():.2f}x)"
         print(f"auto keeps float32 here: no faster low precision{measured}")
     variants = {

@@ -52,19 +52,14 @@ def epoch_shuffled_indices(size, seed, epoch):
     ```
     """
 
-    indices = tf.data.Dataset.from_tensors(0).map(
-        lambda _: _permutation(size, seed, epoch)
-    )
-    indices = indices.unbatch()
+    def permutation(_):
+        stream = tf.stack([tf.constant(seed, tf.int64), epoch.read_value()])
+        keys = tf.random.stateless_uniform([size], seed=stream)
+        return tf.argsort(keys, stable=True)
+
+    indices = tf.data.Dataset.from_tensors(0).map(permutation).unbatch()
     # Known cardinality lets Keras count the steps of the first epoch.
     return indices.apply(tf.data.experimental.assert_cardinality(size))
-
-
-def _permutation(size, seed, epoch):
-    """The epoch's order of `range(size)`, drawn from `(seed, epoch)`."""
-    stream = tf.stack([tf.constant(seed, tf.int64), epoch.read_value()])
-    keys = tf.random.stateless_uniform([size], seed=stream)
-    return tf.argsort(keys, stable=True)
 
 
 def seed_generator_states(objects):

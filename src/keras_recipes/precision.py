@@ -38,6 +38,21 @@ def cpu_flags():
     return frozenset()
 
 
+def cpu_has_bfloat16():
+    """Returns whether this CPU has bfloat16 instructions (AVX512_BF16 or AMX).
+
+    Returns:
+        `True` when `cpu_flags()` lists `avx512_bf16` or `amx_bf16`.
+
+    Example:
+
+    ```python
+    speedup = cpu_bfloat16_speedup() if cpu_has_bfloat16() else None
+    ```
+    """
+    return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
+
+
 def gpu_compute_capabilities():
     """Returns the CUDA compute capability of each visible GPU.
 
@@ -147,7 +162,7 @@ def resolve_mixed_precision(setting, strategy=None):
         if lowest >= (7, 0):
             return "mixed_float16"
         return "float32"
-    if {"avx512_bf16", "amx_bf16"} & cpu_flags():
+    if cpu_has_bfloat16():
         if cpu_bfloat16_speedup() >= BFLOAT16_MIN_SPEEDUP:
             return "mixed_bfloat16"
     return "float32"

@@ -70,10 +70,7 @@ def build_augmentation(config, image_size, channels, seed=0):
         if field.name != "enabled"
     }
     layer = RandomImageAugmentation(**settings, seed=seed, name="augmentation")
-    is_on = layer.is_geometric or any(
-        settings[name] for name in ("contrast", "brightness", "hue", "saturation")
-    )
-    return layer if is_on else None
+    return layer if layer.is_geometric or layer.changes_colours else None
 
 
 def augment_batches(batches, augmenter, seed, epoch=None):

@@ -134,6 +134,11 @@ class RandomImageAugmentation(keras.layers.Layer):
         moves = (self.rotation, self.zoom, self.translation, self.shear, self.crop)
         return self.flip != "none" or any(moves)
 
+    @property
+    def changes_colours(self):
+        """Whether any transform changes pixel values in place."""
+        return any((self.contrast, self.brightness, self.hue, self.saturation))
+
     def call(self, images, training=True, seed=None):
         if not training:
             return images
@@ -255,7 +260,7 @@ class RandomImageAugmentation(keras.layers.Layer):
         images = augment.jitter_colours(images, tf.constant([1, 2]))
         ```
         """
-        if not (self.contrast or self.brightness or self.hue or self.saturation):
+        if not self.changes_colours:
             return images
         low, high = self.value_range
         draws = tf.random.stateless_uniform(tf.stack([tf.shape(images)[0], 4]), seed)

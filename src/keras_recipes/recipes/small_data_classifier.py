@@ -133,7 +133,8 @@ class SmallDataClassifier(Recipe):
         )
         batch_size = self.config.train.batch_size
         # Each epoch's order is drawn from (seed, epoch): see epoch_seeding.
-        train = splits["train"](batch_size, shuffle=True)
+        order = epoch_shuffled_indices(splits["train_size"], seed, self.epoch)
+        train = splits["train"](batch_size, order)
         if self.augmenter is not None:
             train = augment_batches(train, self.augmenter, seed, self.epoch)
         evaluation = {
@@ -156,7 +157,7 @@ class SmallDataClassifier(Recipe):
         )
 
     def _digits_splits(self):
-        """Returns functions from (batch size, shuffle) to batches, per split."""
+        """Returns functions from (batch size, index order) to batches, per split."""
         (x_train, y_train), (x_test, y_test), class_names = load_digits()
         size = tuple(self.config.data.image_size)
         if size != (8, 8):
@@ -171,15 +172,10 @@ class SmallDataClassifier(Recipe):
                 return None
             x, y = tf.constant(x), tf.constant(y)
 
-            def dataset(batch_size, shuffle=False):
-                indices = tf.data.Dataset.range(len(x))
-                if shuffle:
-                    indices = epoch_shuffled_indices(
-                        len(x), self.config.seed, self.epoch
-                    )
-                indices = indices.batch(batch_size)
+            def dataset(batch_size, order=None):
+                order = order or tf.data.Dataset.range(len(x))
                 # One gather per batch: a tenth of the cost of one per image.
-                return indices.map(
+                return order.batch(batch_size).map(
                     lambda i: (tf.gather(x, i), tf.gather(y, i)),
                     num_parallel_calls=AUTOTUNE,
                     deterministic=True,
@@ -196,7 +192,7 @@ class SmallDataClassifier(Recipe):
         return splits, class_names
 
     def _folder_splits(self):
-        """Returns functions from (batch size, shuffle) to batches, per split."""
+        """Returns functions from (batch size, index order) to batches, per split."""
         data_config = self.config.data
         folders = find_splits(data_config.directory)
         class_names, train_files = scan_class_folder(folders["train"])
@@ -217,15 +213,9 @@ class SmallDataClassifier(Recipe):
         size, channels = tuple(data_config.image_size), _channels(data_config)
 
         def reader(split_files):
-            def dataset(batch_size, shuffle=False):
-                order = None
-                if shuffle:
-                    order = epoch_shuffled_indices(
-                        len(split_files), self.config.seed, self.epoch
-                    )
-                return files_dataset(split_files, size, channels, order).batch(
-                    batch_size
-                )
+            def dataset(batch_size, order=None):
+                batches = files_dataset(split_files, size, channels, order)
+                return batches.batch(batch_size)
 
             return dataset
 
