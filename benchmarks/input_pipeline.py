@@ -6,11 +6,14 @@ trains from the recipe's own training pipeline, built by
 `SmallDataClassifier.build_data`: each epoch's order drawn from
 (seed, epoch), gathered a batch at a time, each batch rotated, zoomed and
 shifted by one `RandomImageAugmentation` call in a parallel, deterministic
-`map` (`augment_batches`), then prefetched. Against it, the
-same model trains on the same batches in the same order, augmented once up
-front (one pass of that pipeline) and fed from in-memory tensors
+`map` (`augment_batches`), epoch after epoch in one dataset (`every_epoch`,
+so `fit` keeps one iterator), then prefetched. Against it, the same model
+trains on the same batches in the same order, augmented once up front (one
+epoch of that pipeline) and fed from in-memory tensors
 (`fit(x, y, batch_size=32, shuffle=False)`). Both sides re-seed at each
-epoch as the recipe does; validation is left out of both.
+epoch as the recipe does; validation is left out of both. Each round is one
+`fit` call, so the pipeline side starts a new iterator every few epochs,
+where a run starts one.
 
 Rounds of a few epochs alternate (pipeline, tensors, pipeline, ...) after a
 first, untimed epoch of each; the ratio is the median of the per-round
@@ -68,14 +71,20 @@ def main():
             keep_outputs_float32(model)
         recipe.compile(model, data)
     seeding = EpochSeeding(config.seed, recipe.epoch, data.random_layers)
-    batches = list(data.train)  # one augmented epoch, as the pipeline gives it
+    steps = data.steps_per_epoch
+    batches = list(data.train.take(steps))  # one augmented epoch
     images = tf.concat([x for x, _ in batches], axis=0)
     labels = tf.concat([y for _, y in batches], axis=0)
     batch_size = config.train.batch_size
 
     def pipeline(epochs):
         model.fit(
-            data.train, epochs=epochs, callbacks=[seeding], shuffle=False, verbose=0
+            data.train,
+            epochs=epochs,
+            steps_per_epoch=steps,
+            callbacks=[seeding],
+            shuffle=False,
+            verbose=0,
         )
 
     def in_memory(epochs):
@@ -90,9 +99,8 @@ def main():
         )
 
     def produce(epochs):
-        for _ in range(epochs):
-            for _ in data.train:
-                pass
+        for _ in data.train.take(steps * epochs):
+            pass
 
     sides = {"pipeline": pipeline, "in-memory": in_memory, "produce": produce}
     for function in sides.values():

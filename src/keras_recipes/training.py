@@ -21,7 +21,11 @@ from keras_recipes.distribution import (
     synchronize_batch_norm,
     task_name,
 )
-from keras_recipes.epoch_seeding import EpochSeeding, make_epoch_variable
+from keras_recipes.epoch_seeding import (
+    EpochSeeding,
+    make_epoch_variable,
+    never_ends,
+)
 from keras_recipes.errors import ConfigError, UserError
 from keras_recipes.figures import plot_history
 from keras_recipes.multi_worker import fit_multi_worker, local_copy, weights_digest
@@ -43,10 +47,12 @@ class Datasets:
     """The data a recipe trains and evaluates on.
 
     Attributes:
-        train: Batched `tf.data.Dataset` of `(inputs, targets)`.
+        train: Batched `tf.data.Dataset` of `(inputs, targets)`: one epoch,
+            or epoch after epoch without end (`every_epoch`), of which
+            `steps_per_epoch` batches make an epoch.
         validation: Batched validation dataset, or `None`.
         test: Batched held-out test dataset, or `None`.
-        steps_per_epoch: Batches in one pass over `train`.
+        steps_per_epoch: Batches in one epoch of `train`.
         input_shape: Shape of one input, without the batch axis.
         class_names: Names of the classes, for classifiers.
         random_layers: Layers drawing random numbers inside the input
@@ -285,12 +291,19 @@ class Recipe:
     def fit(self, model, data, callbacks):
         """Trains `model` and returns its Keras `History`."""
         train = self.config.train
+        dataset, steps_per_epoch = data.train, train.steps_per_epoch
+        if steps_per_epoch is None and never_ends(dataset):
+            steps_per_epoch = data.steps_per_epoch
+            if steps_per_epoch % train.steps_per_execution:
+                # Keras would run the last execution of each epoch whole, into
+                # the next epoch's batches: give it one epoch at a time.
+                dataset, steps_per_epoch = dataset.take(steps_per_epoch), None
         return self.fit_model(
             model,
-            data.train,
+            dataset,
             validation=data.validation,
             epochs=train.epochs,
-            steps_per_epoch=train.steps_per_epoch,
+            steps_per_epoch=steps_per_epoch,
             validation_steps=train.validation_steps,
             callbacks=callbacks,
         )

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from keras_recipes.config import param
 from keras_recipes.data.image_augmentation import RandomImageAugmentation
+from keras_recipes.epoch_seeding import read_epoch
 from keras_recipes.errors import ConfigError
 
 # Keeps augmentation seeds apart from the other streams of the same run seed.
@@ -78,15 +79,15 @@ def augment_batches(batches, augmenter, seed, epoch=None):
 
     Batch `k` of an epoch is augmented from a seed drawn from `(seed, epoch,
     k)`, so the same epoch always gives the same images, whatever the number
-    of parallel calls. Keras starts a new iterator for each epoch after the
-    callbacks' `on_epoch_begin`, where `EpochSeeding` sets `epoch`.
+    of parallel calls.
 
     Args:
         batches: A `tf.data.Dataset` of `(images, ...)` tuples.
         augmenter: A `RandomImageAugmentation`.
         seed: The run's integer seed.
-        epoch: The variable from `make_epoch_variable`, or `None` for a
-            dataset that spans all epochs. Defaults to `None`.
+        epoch: The epoch number inside `every_epoch`, the variable from
+            `make_epoch_variable`, or `None` for a dataset whose batch
+            indices run on across epochs. Defaults to `None`.
 
     Returns:
         The dataset with each batch's images augmented.
@@ -94,7 +95,7 @@ def augment_batches(batches, augmenter, seed, epoch=None):
     Example:
 
     ```python
-    train = augment_batches(train.batch(32), augmenter, seed=42, epoch=epoch)
+    train = augment_batches(train.batch(32), augmenter, seed=42, epoch=number)
     ```
     """
     base = tf.constant([seed, _AUGMENTATION_STREAM], tf.int64)
@@ -103,7 +104,7 @@ def augment_batches(batches, augmenter, seed, epoch=None):
         batch_seed = base
         if epoch is not None:
             batch_seed = tf.random.experimental.stateless_fold_in(
-                batch_seed, epoch.read_value()
+                batch_seed, read_epoch(epoch)
             )
         batch_seed = tf.random.experimental.stateless_fold_in(batch_seed, index)
         images = augmenter(element[0], training=True, seed=batch_seed)

@@ -126,8 +126,11 @@ class LabelledImages:
         if self.files is not None:
             files = list(zip(self.files, self.labels.tolist(), strict=True))
             return files_dataset(files, size, channels, order)
-        arrays = tf.constant(self.arrays, dtype="float32")
-        labels = tf.constant(self.labels)
+        # Inside `every_epoch`'s function, the arrays are captured, not
+        # copied into its graph.
+        with tf.init_scope():
+            arrays = tf.constant(self.arrays, dtype="float32")
+            labels = tf.constant(self.labels)
         if order is None:
             order = tf.data.Dataset.range(len(self))
         return order.map(

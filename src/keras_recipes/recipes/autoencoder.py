@@ -21,7 +21,11 @@ from keras_recipes.data.image_arrays import (
     read_images,
 )
 from keras_recipes.data.noise import add_gaussian_noise
-from keras_recipes.epoch_seeding import epoch_shuffled_indices
+from keras_recipes.epoch_seeding import (
+    epoch_shuffled_indices,
+    every_epoch,
+    read_epoch,
+)
 from keras_recipes.errors import ConfigError, UserError
 from keras_recipes.models.autoencoders import (
     conv_autoencoder,
@@ -148,9 +152,11 @@ def shuffled_pairs(images, seed, epoch, noise_factor=0.0):
     resumed run sees what an uninterrupted one would.
 
     Args:
-        images: Array `[N, height, width, channels]` in `[0, 1]`. No default.
+        images: Array or tensor `[N, height, width, channels]` in `[0, 1]`.
+            No default.
         seed: The run's integer seed. No default.
-        epoch: The epoch variable of the recipe (`Recipe.epoch`). No default.
+        epoch: The epoch variable of the recipe (`Recipe.epoch`), or an
+            epoch number inside `every_epoch`. No default.
         noise_factor: Std of the Gaussian noise added to the inputs.
             Defaults to `0.0` (inputs are the clean images).
 
@@ -163,15 +169,15 @@ def shuffled_pairs(images, seed, epoch, noise_factor=0.0):
     train = shuffled_pairs(x_train, 42, recipe.epoch, 0.5).batch(32)
     ```
     """
-    pixels = tf.constant(images)
-    size = len(images)
+    pixels = tf.convert_to_tensor(images)
+    size = int(pixels.shape[0])
     order = epoch_shuffled_indices(size, seed, epoch)
 
     def pair(index):
         clean = tf.gather(pixels, index)
         if not noise_factor:
             return clean, clean
-        draw = epoch.read_value() * size + tf.cast(index, tf.int64)
+        draw = read_epoch(epoch) * size + tf.cast(index, tf.int64)
         stream = tf.stack([tf.constant(seed, tf.int64), draw])
         return add_gaussian_noise(clean, noise_factor, stream), clean
 
@@ -232,7 +238,12 @@ class AutoencoderRecipe(Recipe):
         )
         batch_size = config.train.batch_size
         noise = self.noise_factor
-        train = shuffled_pairs(arrays.train, config.seed, self.epoch, noise)
+        pixels = tf.constant(arrays.train)
+
+        def one_epoch(number):
+            pairs = shuffled_pairs(pixels, config.seed, number, noise)
+            return pairs.batch(batch_size)
+
         validation = None
         if arrays.validation is not None:
             inputs = arrays.validation
@@ -243,7 +254,7 @@ class AutoencoderRecipe(Recipe):
             ).batch(batch_size)
         test = tf.data.Dataset.from_tensor_slices((arrays.test, arrays.test))
         return Datasets(
-            train=train.batch(batch_size).prefetch(AUTOTUNE),
+            train=every_epoch(self.epoch, one_epoch).prefetch(AUTOTUNE),
             validation=validation,
             test=test.batch(batch_size),
             steps_per_epoch=config.train.steps_per_epoch

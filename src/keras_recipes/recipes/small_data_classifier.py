@@ -24,7 +24,7 @@ from keras_recipes.data.image_folder import (
     scan_class_folder,
 )
 from keras_recipes.data.source_checks import check_folder_source, check_image_size
-from keras_recipes.epoch_seeding import epoch_shuffled_indices
+from keras_recipes.epoch_seeding import epoch_shuffled_indices, every_epoch
 from keras_recipes.errors import ConfigError
 from keras_recipes.figures import plot_image_grid
 from keras_recipes.models.classifier import small_cnn
@@ -132,11 +132,14 @@ class SmallDataClassifier(Recipe):
             data_config.augmentation, size, channels, seed=seed
         )
         batch_size = self.config.train.batch_size
-        # Each epoch's order is drawn from (seed, epoch): see epoch_seeding.
-        order = epoch_shuffled_indices(splits["train_size"], seed, self.epoch)
-        train = splits["train"](batch_size, order)
-        if self.augmenter is not None:
-            train = augment_batches(train, self.augmenter, seed, self.epoch)
+
+        def one_epoch(number):
+            order = epoch_shuffled_indices(splits["train_size"], seed, number)
+            batches = splits["train"](batch_size, order)
+            if self.augmenter is None:
+                return batches
+            return augment_batches(batches, self.augmenter, seed, number)
+
         evaluation = {
             name: splits[name](batch_size).prefetch(AUTOTUNE)
             if splits.get(name) is not None
@@ -145,7 +148,7 @@ class SmallDataClassifier(Recipe):
         }
         preview = next(iter(splits["train"](8)))[0].numpy()
         return Datasets(
-            train=train.prefetch(AUTOTUNE),
+            train=every_epoch(self.epoch, one_epoch).prefetch(AUTOTUNE),
             validation=evaluation["validation"],
             test=evaluation["test"],
             steps_per_epoch=self.config.train.steps_per_epoch

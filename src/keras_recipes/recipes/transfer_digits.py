@@ -43,7 +43,7 @@ from keras_recipes.data.digits import split_validation
 from keras_recipes.data.glyphs import render_glyphs
 from keras_recipes.data.labelled_images import LabelledImages
 from keras_recipes.data.source_checks import check_image_size
-from keras_recipes.epoch_seeding import epoch_shuffled_indices
+from keras_recipes.epoch_seeding import epoch_shuffled_indices, every_epoch
 from keras_recipes.errors import ConfigError
 from keras_recipes.figures import plot_image_grid
 from keras_recipes.models.classifier import small_cnn
@@ -206,7 +206,11 @@ class TransferDigits(Recipe):
         size = tuple(self.config.data.image_size)
         batch_size = self.config.train.batch_size
         fit = LabelledImages(y_fit, arrays=x_fit)
-        order = epoch_shuffled_indices(len(fit), self.config.seed, self.epoch)
+
+        def one_epoch(number):
+            order = epoch_shuffled_indices(len(fit), self.config.seed, number)
+            return fit.dataset(size, 1, order).batch(batch_size)
+
         validation = None
         if x_val is not None:
             validation = (
@@ -216,7 +220,7 @@ class TransferDigits(Recipe):
                 .prefetch(AUTOTUNE)
             )
         return Datasets(
-            train=fit.dataset(size, 1, order).batch(batch_size).prefetch(AUTOTUNE),
+            train=every_epoch(self.epoch, one_epoch).prefetch(AUTOTUNE),
             validation=validation,
             steps_per_epoch=self.config.train.steps_per_epoch
             or -(-len(fit) // batch_size),

@@ -18,7 +18,7 @@ from keras_recipes.data.image_arrays import (
     load_image_arrays,
     read_images,
 )
-from keras_recipes.epoch_seeding import epoch_shuffled_indices
+from keras_recipes.epoch_seeding import epoch_shuffled_indices, every_epoch
 from keras_recipes.errors import ConfigError
 from keras_recipes.figures import plot_image_grid
 from keras_recipes.models.vae import variational_autoencoder
@@ -106,14 +106,17 @@ class VAERecipe(Recipe):
         )
         batch_size = config.train.batch_size
         pixels = tf.constant(arrays.train)
-        order = epoch_shuffled_indices(len(arrays.train), config.seed, self.epoch)
-        train = order.map(lambda index: tf.gather(pixels, index))
+
+        def one_epoch(number):
+            order = epoch_shuffled_indices(len(arrays.train), config.seed, number)
+            return order.batch(batch_size).map(lambda i: tf.gather(pixels, i))
+
         validation = None
         if arrays.validation is not None:
             validation = tf.data.Dataset.from_tensor_slices(arrays.validation)
             validation = validation.batch(batch_size)
         return Datasets(
-            train=train.batch(batch_size).prefetch(AUTOTUNE),
+            train=every_epoch(self.epoch, one_epoch).prefetch(AUTOTUNE),
             validation=validation,
             test=tf.data.Dataset.from_tensor_slices(arrays.test).batch(batch_size),
             steps_per_epoch=config.train.steps_per_epoch

@@ -34,7 +34,7 @@ from keras_recipes.data.image_folder import find_splits, scan_class_folder
 from keras_recipes.data.labelled_images import LabelledImages, select_per_class
 from keras_recipes.data.multi_crop import crop_load_size, ten_crop
 from keras_recipes.data.source_checks import check_folder_source, check_image_size
-from keras_recipes.epoch_seeding import epoch_shuffled_indices
+from keras_recipes.epoch_seeding import epoch_shuffled_indices, every_epoch
 from keras_recipes.errors import ConfigError, DataError
 from keras_recipes.models.transfer import (
     ApplicationPreprocessing,
@@ -531,12 +531,13 @@ class VGG16Bottleneck(Recipe):
         count = len(labels["train"])
         train_features = tf.constant(features["train"])
         train_labels = tf.constant(labels["train"])
-        # Each epoch's order is drawn from (seed, epoch): see epoch_seeding.
-        train = (
-            epoch_shuffled_indices(count, self.config.seed, self.epoch)
-            .map(lambda i: (tf.gather(train_features, i), tf.gather(train_labels, i)))
-            .batch(batch_size)
-        )
+
+        def one_epoch(number):
+            order = epoch_shuffled_indices(count, self.config.seed, number)
+            return order.batch(batch_size).map(
+                lambda i: (tf.gather(train_features, i), tf.gather(train_labels, i))
+            )
+
         batched = {
             name: tf.data.Dataset.from_tensor_slices((features[name], labels[name]))
             .batch(batch_size)
@@ -546,7 +547,7 @@ class VGG16Bottleneck(Recipe):
             for name in ("validation", "test")
         }
         return Datasets(
-            train=train.prefetch(AUTOTUNE),
+            train=every_epoch(self.epoch, one_epoch).prefetch(AUTOTUNE),
             validation=batched["validation"],
             test=batched["test"],
             steps_per_epoch=self.config.train.steps_per_epoch

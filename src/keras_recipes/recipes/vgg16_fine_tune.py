@@ -30,7 +30,11 @@ from keras_recipes.data.augmentation import (
     build_augmentation,
 )
 from keras_recipes.data.multi_crop import crop_load_size, predict_ten_crop
-from keras_recipes.epoch_seeding import EpochSeeding, epoch_shuffled_indices
+from keras_recipes.epoch_seeding import (
+    EpochSeeding,
+    epoch_shuffled_indices,
+    every_epoch,
+)
 from keras_recipes.errors import ConfigError
 from keras_recipes.figures import plot_history, plot_image_grid
 from keras_recipes.models.transfer import freeze_base, top_model, transfer_model
@@ -186,11 +190,15 @@ class VGG16FineTune(VGG16Bottleneck):
         self.augmenter = build_augmentation(
             data_config.augmentation, size, channels, seed=self.config.seed
         )
-        train_split = self.splits["train"]
-        order = epoch_shuffled_indices(len(train_split), self.config.seed, self.epoch)
-        train = train_split.dataset(size, channels, order).batch(batch_size)
-        if self.augmenter is not None:
-            train = augment_batches(train, self.augmenter, self.config.seed, self.epoch)
+        train_split, seed = self.splits["train"], self.config.seed
+
+        def one_epoch(number):
+            order = epoch_shuffled_indices(len(train_split), seed, number)
+            batches = train_split.dataset(size, channels, order).batch(batch_size)
+            if self.augmenter is None:
+                return batches
+            return augment_batches(batches, self.augmenter, seed, number)
+
         batched = {
             name: self.splits[name].dataset(size, channels).batch(batch_size)
             if self.splits.get(name) is not None
@@ -198,7 +206,7 @@ class VGG16FineTune(VGG16Bottleneck):
             for name in ("validation", "test")
         }
         return Datasets(
-            train=train.prefetch(AUTOTUNE),
+            train=every_epoch(self.epoch, one_epoch).prefetch(AUTOTUNE),
             validation=batched["validation"],
             test=batched["test"],
             steps_per_epoch=self.config.train.steps_per_epoch

@@ -36,7 +36,7 @@ from keras_recipes.detection.loss import YoloLoss
 from keras_recipes.detection.metrics import evaluate_detections
 from keras_recipes.detection.targets import encode_yolo_batch, encode_yolo_targets
 from keras_recipes.detection.yolo_model import SMALL_BACKBONE, yolo_detector
-from keras_recipes.epoch_seeding import epoch_shuffled_indices
+from keras_recipes.epoch_seeding import epoch_shuffled_indices, every_epoch
 from keras_recipes.errors import ConfigError, DataError, UserError
 from keras_recipes.figures import plot_history
 from keras_recipes.registry import register
@@ -235,8 +235,7 @@ class YoloRecipe(Recipe):
         self.grid = self._grid_size(size)
         encode = self._encoder()
         batch_size = self.config.train.batch_size
-        train = self._train_dataset(x_train, y_train).batch(batch_size)
-        train = train.prefetch(AUTOTUNE)
+        train = self._train_dataset(x_train, y_train, batch_size).prefetch(AUTOTUNE)
         validation_data = None
         if validation is not None:
             x_val, y_val = validation
@@ -268,8 +267,8 @@ class YoloRecipe(Recipe):
             },
         )
 
-    def _train_dataset(self, images, annotations):
-        """Shuffled, augmented, encoded examples; each draw fixed by (seed, epoch)."""
+    def _train_dataset(self, images, annotations, batch_size):
+        """Every epoch's shuffled, augmented, encoded batches; draws fixed by epoch."""
         most = max(1, max(len(a["classes"]) for a in annotations))
         boxes = np.zeros((len(images), most, 4), "float32")
         classes = np.full((len(images), most), -1, "int32")
@@ -277,7 +276,7 @@ class YoloRecipe(Recipe):
             boxes[index, : len(annotation["classes"])] = annotation["boxes"]
             classes[index, : len(annotation["classes"])] = annotation["classes"]
         images, boxes, classes = (tf.constant(a) for a in (images, boxes, classes))
-        seed, epoch, count = self.config.seed, self.epoch, len(annotations)
+        seed, count = self.config.seed, len(annotations)
         options = dataclasses.asdict(self.config.data.augmentation)
         size = tuple(self.config.data.image_size)
         grid, anchors, num_classes = self.grid, self.anchors, len(self.class_names)
@@ -289,24 +288,28 @@ class YoloRecipe(Recipe):
                 box_array[kept], class_array[kept], grid, anchors, num_classes, size
             )
 
-        def example(index):
-            index = tf.cast(index, tf.int64)
-            stream = tf.stack([tf.constant(seed, tf.int64), epoch * count + index])
-            image, image_boxes, image_classes = augment_detection(
-                tf.cast(tf.gather(images, index), tf.float32),
-                tf.gather(boxes, index),
-                tf.gather(classes, index),
-                stream,
-                **options,
-            )
-            target = tf.numpy_function(
-                encode, [image_boxes, image_classes], tf.float32, stateful=False
-            )
-            target.set_shape(target_shape)
-            return image, target
+        def one_epoch(number):
+            def example(index):
+                index = tf.cast(index, tf.int64)
+                stream = tf.stack([tf.constant(seed, tf.int64), number * count + index])
+                image, image_boxes, image_classes = augment_detection(
+                    tf.cast(tf.gather(images, index), tf.float32),
+                    tf.gather(boxes, index),
+                    tf.gather(classes, index),
+                    stream,
+                    **options,
+                )
+                target = tf.numpy_function(
+                    encode, [image_boxes, image_classes], tf.float32, stateful=False
+                )
+                target.set_shape(target_shape)
+                return image, target
 
-        order = epoch_shuffled_indices(count, seed, epoch)
-        return order.map(example, num_parallel_calls=AUTOTUNE)
+            order = epoch_shuffled_indices(count, seed, number)
+            examples = order.map(example, num_parallel_calls=AUTOTUNE)
+            return examples.batch(batch_size)
+
+        return every_epoch(self.epoch, one_epoch)
 
     def _encoder(self):
         size = tuple(self.config.data.image_size)

@@ -51,6 +51,8 @@ def dataset_images(data, max_images=2000):
     dataset = next(
         split for split in (data.test, data.validation, data.train) if split is not None
     )
+    if dataset is data.train:
+        dataset = dataset.take(data.steps_per_epoch)  # it may never end
     batches, count = [], 0
     for batch in dataset:
         inputs = batch[0] if isinstance(batch, tuple) else batch
