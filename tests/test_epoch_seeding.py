@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from keras_recipes.epoch_seeding import (
@@ -10,6 +11,7 @@ from keras_recipes.epoch_seeding import (
     every_epoch,
     make_epoch_variable,
     never_ends,
+    whole_epochs,
 )
 
 SIZE, BATCH = 10, 4  # three batches an epoch, the last one short
@@ -77,7 +79,8 @@ class _Recorder(keras.Model):
         return super().train_step(data)
 
 
-def test_fit_on_every_epoch_trains_on_each_epochs_order_in_turn():
+def _fit_recorder(steps_per_execution):
+    """Fits `_Recorder` for 3 epochs of `every_epoch`, as `Recipe.fit_model` does."""
     epoch = make_epoch_variable()
     features = tf.constant(np.arange(SIZE, dtype="float32")[:, None])
 
@@ -86,15 +89,37 @@ def test_fit_on_every_epoch_trains_on_each_epochs_order_in_turn():
         return order.map(lambda i: (tf.gather(features, i), i))
 
     model = _Recorder()
-    model.compile("sgd", "mse", run_eagerly=True)
+    model.compile(
+        "sgd", "mse", run_eagerly=True, steps_per_execution=steps_per_execution
+    )
+    train, steps = whole_epochs(
+        every_epoch(epoch, one_epoch), 3, model.steps_per_execution
+    )
     model.fit(
-        every_epoch(epoch, one_epoch),
+        train,
         epochs=3,
-        steps_per_epoch=3,
+        steps_per_epoch=steps,
         callbacks=[EpochSeeding(7, epoch)],
         shuffle=False,
         verbose=0,
     )
+    return model
+
+
+def test_whole_epochs_keeps_the_endless_dataset_when_executions_fit():
+    epoch = make_epoch_variable()
+    train = every_epoch(epoch, _one_epoch)
+    assert whole_epochs(train, 3, 1) == (train, 3)
+    assert whole_epochs(train, 4, 2) == (train, 4)
+    one_at_a_time, steps = whole_epochs(train, 3, 2)
+    assert steps is None and int(one_at_a_time.cardinality()) == 3
+    finite = _one_epoch(epoch)
+    assert whole_epochs(finite, 3, 2) == (finite, 3)
+
+
+@pytest.mark.parametrize("steps_per_execution", [1, 2])
+def test_fit_on_every_epoch_trains_on_each_epochs_order_in_turn(steps_per_execution):
+    model = _fit_recorder(steps_per_execution)
 
     assert [len(batch) for batch in model.targets] == [4, 4, 2] * 3
     for number, expected in enumerate(_epoch_orders(0, 3)):

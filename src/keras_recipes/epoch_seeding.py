@@ -119,6 +119,36 @@ def never_ends(dataset):
     )
 
 
+def whole_epochs(dataset, steps_per_epoch, steps_per_execution):
+    """Returns what to give `fit` so that each epoch trains on its own batches.
+
+    Keras runs `steps_per_execution` steps per call and, on a dataset that
+    never ends, runs the last call of an epoch whole, into the next epoch's
+    batches. When the epoch is not a multiple of it, `fit` gets one epoch at
+    a time instead (a new iterator each epoch, which `every_epoch` starts at
+    the right epoch).
+
+    Args:
+        dataset: The training dataset.
+        steps_per_epoch: Batches in one epoch, or `None`.
+        steps_per_execution: The compiled model's `steps_per_execution`.
+
+    Returns:
+        `(dataset, steps_per_epoch)` for `fit`.
+
+    Example:
+
+    ```python
+    train, steps = whole_epochs(train, 39, model.steps_per_execution)
+    model.fit(train, steps_per_epoch=steps, epochs=10)
+    ```
+    """
+    partial = steps_per_epoch and steps_per_epoch % steps_per_execution
+    if partial and never_ends(dataset):
+        return dataset.take(steps_per_epoch), None
+    return dataset, steps_per_epoch
+
+
 def epoch_shuffled_indices(size, seed, epoch):
     """Returns a dataset of `range(size)` in an order fixed by `(seed, epoch)`.
 

@@ -25,6 +25,7 @@ from keras_recipes.epoch_seeding import (
     EpochSeeding,
     make_epoch_variable,
     never_ends,
+    whole_epochs,
 )
 from keras_recipes.errors import ConfigError, UserError
 from keras_recipes.figures import plot_history
@@ -291,16 +292,12 @@ class Recipe:
     def fit(self, model, data, callbacks):
         """Trains `model` and returns its Keras `History`."""
         train = self.config.train
-        dataset, steps_per_epoch = data.train, train.steps_per_epoch
-        if steps_per_epoch is None and never_ends(dataset):
+        steps_per_epoch = train.steps_per_epoch
+        if steps_per_epoch is None and never_ends(data.train):
             steps_per_epoch = data.steps_per_epoch
-            if steps_per_epoch % train.steps_per_execution:
-                # Keras would run the last execution of each epoch whole, into
-                # the next epoch's batches: give it one epoch at a time.
-                dataset, steps_per_epoch = dataset.take(steps_per_epoch), None
         return self.fit_model(
             model,
-            dataset,
+            data.train,
             validation=data.validation,
             epochs=train.epochs,
             steps_per_epoch=steps_per_epoch,
@@ -321,8 +318,12 @@ class Recipe:
         """Runs `Model.fit`, or its multi-worker equivalent, on a dataset.
 
         Recipes that train more than one model call this for each, so every
-        fit honours the `distribute` section.
+        fit honours the `distribute` section, and every epoch of an endless
+        `train` is its own (`whole_epochs`).
         """
+        train, steps_per_epoch = whole_epochs(
+            train, steps_per_epoch, model.steps_per_execution
+        )
         if is_multi_worker(self.strategy):
             return fit_multi_worker(
                 model,
