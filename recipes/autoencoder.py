@@ -113,10 +113,9 @@ display(Image(filename=str(denoising.run_dir / "figures" / "denoising.png")))
 # load the run and score arrays:
 
 # %%
-from keras_recipes import Recipe  # noqa: E402
 from keras_recipes.data import load_digits  # noqa: E402
 
-recipe, model = Recipe.from_run_dir(deep.run_dir)
+recipe, model = keras_recipes.load_run(deep.run_dir)
 _, (x_test, _), _ = load_digits()
 digits = x_test[:200] / 255.0
 noise = np.random.default_rng(0).random((200, 8, 8, 1)).astype("float32")

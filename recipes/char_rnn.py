@@ -101,9 +101,9 @@ display(Image(filename=str(result.run_dir / "figures" / "training_curves.png")))
 # the distribution (more inventive, more misspelt).
 
 # %%
-from keras_recipes import Recipe  # noqa: E402
+from keras_recipes import load_run  # noqa: E402
 
-recipe, model = Recipe.from_run_dir(result.run_dir)
+recipe, model = load_run(result.run_dir)
 for temperature in (0.2, 0.8, 1.5):
     print(f"--- temperature {temperature}")
     print(recipe.sample(model, 80 if QUICK else 300, temperature, "The "))

@@ -35,8 +35,9 @@ QUICK = os.environ.get("KERAS_RECIPES_QUICK") == "1"
 # %% [markdown]
 # ## The config
 #
-# Every setting lives in one typed config: the recipe's defaults, then the
-# shipped YAML, then your overrides. A mistyped key stops before any work, and
+# Every setting lives in one typed config: the recipe's defaults (its config
+# dataclasses, which `python -m keras_recipes show small_data_classifier`
+# prints), then your overrides. A mistyped key stops before any work, and
 # names the key it thinks you meant.
 
 # %%
@@ -83,7 +84,10 @@ for name in ("training_curves", "augmentation_preview", "confusion_matrix"):
 # %% [markdown]
 # ## Change one step
 #
-# Each step is a method of the recipe class. To try another network, override
+# Each step is a method of the recipe class that receives what it uses and
+# returns what it makes: `build_data()` gives the datasets, `build_model(data)`
+# the model, `evaluate(model, data)` the metrics and confusion counts that
+# `export` and `figures` then receive. To try another network, override
 # `build_model` and keep the rest: data, augmentation, callbacks, evaluation
 # and figures stay the same.
 

@@ -82,20 +82,25 @@ for stage in ("scratch", "bottleneck", "fine_tune"):
     print(f"{stage:11s} {metrics[f'{stage}_accuracy']:.3f}  (draws: {per_draw})")
 
 # %%
-display(Image(filename=str(result.run_dir / "figures" / "transfer_accuracy.png")))
-display(Image(filename=str(result.run_dir / "figures" / "glyphs_and_digits.png")))
+figures = result.run_dir / "figures"
+display(Image(filename=str(figures / "transfer_accuracy.png")))
+display(Image(filename=str(figures / "labelled_digits.png")))
 
 # %% [markdown]
 # ## What is inside the run directory
 #
-# `pretrained_base.keras` is the glyph network cut after its last conv block;
-# `draw_<k>/<stage>/` are complete runs of the two transfer recipes, each
-# with its resolved `config.yaml` (run it again with
-# `python -m keras_recipes run <stage>/config.yaml`).
+# `transfer_digits` trains nothing itself: it runs other recipes, each a
+# complete run directory with its resolved `config.yaml`, and compares them.
+# `pretraining/` is the `glyph_pretraining` run: the letters network, its
+# curves, and `pretrained_base.keras`, the network cut after its last conv
+# block. `draw_<k>/<stage>/` are runs of the two transfer recipes on that
+# base (run one again with `python -m keras_recipes run <stage>/config.yaml`).
 
 # %%
 print(json.dumps({k: v for k, v in metrics.items() if "per_draw" not in k}, indent=2))
+print(sorted(p.name for p in result.run_dir.iterdir()))
 print(sorted(p.name for p in (result.run_dir / "draw_1").iterdir()))
+display(Image(filename=str(result.run_dir / "pretraining" / "figures" / "glyphs.png")))
 
 # %% [markdown]
 # ## Try

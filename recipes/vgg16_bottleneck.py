@@ -36,7 +36,7 @@ import keras_recipes
 QUICK = os.environ.get("KERAS_RECIPES_QUICK") == "1"
 
 # %% [markdown]
-# ## The shipped config
+# ## The default config
 #
 # `weights: imagenet` lets Keras fetch the weights on first use. With no
 # internet the run stops before any work with one line naming the file Keras

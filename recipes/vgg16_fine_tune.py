@@ -72,9 +72,10 @@ config = keras_recipes.load_config(
         "train.epochs": 1 if QUICK else 10,
     },
 )
-recipe = VGG16FineTune(config)
-result = recipe.run()
-model = recipe.model
+result = VGG16FineTune(config).run()
+# The finished run's model, as it was saved: compiled, with the base's
+# frozen and trainable layers.
+_, model = keras_recipes.load_run(result.run_dir)
 trainable = {w.path.split("/")[0] for w in model.trainable_weights}
 print("trainable:", sorted(trainable))
 print("trainable weights:", sum(int(np.prod(w.shape)) for w in model.trainable_weights))

@@ -75,11 +75,16 @@ print("anchors (w, h):", anchors.round(1).tolist())
 # %% [markdown]
 # ## Target encoding
 #
+# The grid follows from the input size and the backbone's strides alone:
+# the small backbone's three 2 x 2 poolings turn 96 x 96 pixels into a
+# 12 x 12 grid, so the targets are encoded before any model exists.
 # `encode_yolo_targets` puts each object in the cell holding its centre, on
 # the anchor of best IoU; a second object in the same cell takes another
 # anchor. A crossing pair therefore fills two anchors of one cell:
 
 # %%
+grid = detection.yolo_grid((96, 96))
+print("grid:", grid)
 pair = {
     "boxes": np.array([[44, 30, 56, 66], [30, 42, 70, 54]], "float32"),
     "classes": np.array([0, 1]),
@@ -87,7 +92,7 @@ pair = {
 target = detection.encode_yolo_targets(
     pair["boxes"],
     pair["classes"],
-    grid_size=12,
+    grid_size=grid,
     anchors=anchors,
     num_classes=3,
     image_size=(96, 96),
@@ -150,7 +155,7 @@ for name in ("detections", "anchors", "training_curves"):
 # these boxes are in pixels, so `yolo_detections` turns that off.
 
 # %%
-model = keras_recipes.Recipe.from_run_dir(result.run_dir)[1]
+model = keras_recipes.load_run(result.run_dir)[1]
 info = json.loads((result.run_dir / "detection.json").read_text())
 size = tuple(info["image_size"])
 images = load_shapes(1, 4, image_size=size[0])[1][0]

@@ -3,7 +3,9 @@ import dataclasses
 import pytest
 
 from keras_recipes import config as config_lib
-from keras_recipes.config import ConfigError, RecipeConfig, param, section
+from keras_recipes.config import RecipeConfig, param, section
+from keras_recipes.errors import ConfigError
+from keras_recipes.saving import write_text_atomic
 
 
 @dataclasses.dataclass
@@ -113,8 +115,8 @@ def test_read_yaml_reports_the_line(tmp_path):
 
 
 def test_atomic_write_leaves_no_temporary_files(tmp_path):
-    config_lib.write_text_atomic(tmp_path / "a.txt", "one")
-    config_lib.write_text_atomic(tmp_path / "a.txt", "two")
+    write_text_atomic(tmp_path / "a.txt", "one")
+    write_text_atomic(tmp_path / "a.txt", "two")
     assert (tmp_path / "a.txt").read_text() == "two"
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
 
@@ -126,3 +128,17 @@ def test_string_fields_take_the_text_as_written():
     assert config.callbacks.early_stopping.monitor == "no"
     with pytest.raises(ConfigError, match="must be str"):
         config_lib.resolve(ToyConfig, overrides={"recipe": False})
+
+
+def test_atomic_writes_follow_the_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path = write_text_atomic(tmp_path / "config.yaml", "seed: 1\n")
+        assert path.stat().st_mode & 0o777 == 0o644
+        os.umask(0o077)
+        path = write_text_atomic(tmp_path / "metrics.json", "{}\n")
+        assert path.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)

@@ -2,11 +2,13 @@
 
 import dataclasses
 
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keras_recipes import config as config_lib
-from keras_recipes.config import ConfigError, RecipeConfig, param, section
+from keras_recipes.config import RecipeConfig, param, section
+from keras_recipes.errors import ConfigError
 
 
 @dataclasses.dataclass
@@ -101,6 +103,6 @@ def test_saved_config_round_trips(epochs, rate, sizes):
         ToyConfig,
         overrides={"train.epochs": epochs, "model.rate": rate, "model.sizes": sizes},
     )
-    text = config_lib.yaml.safe_dump(config_lib.to_dict(config))
-    again = config_lib.resolve(ToyConfig, [("saved", config_lib.yaml.safe_load(text))])
+    text = yaml.safe_dump(config_lib.to_dict(config))
+    again = config_lib.resolve(ToyConfig, [("saved", yaml.safe_load(text))])
     assert again == config

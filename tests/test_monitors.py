@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import keras_recipes
-from keras_recipes.errors import UserError
+from keras_recipes.errors import ConfigError, UserError
 from keras_recipes.monitors import (
     DeadReLUMonitor,
     attach_probe,
@@ -108,7 +108,7 @@ def test_config_switch_logs_every_relu_layer_of_a_recipe(tmp_path):
     from keras_recipes.recipes import MLP
 
     data = MLP(result.config).build_data()
-    probe = data.info["arrays"]["train"][0][:100]
+    probe = data.train_arrays[0][:100]
     model = keras.saving.load_model(result.run_dir / "model.keras")
     best = int(np.argmin(result.history["val_loss"]))
     for name in ("hidden_1", "hidden_2"):
@@ -116,3 +116,12 @@ def test_config_switch_logs_every_relu_layer_of_a_recipe(tmp_path):
         expected = dead_fractions([activations(probe)])[0]
         assert logged[name][1][best] == pytest.approx(expected, abs=1e-6)
     assert (result.run_dir / "logs" / "dead_relu").is_dir()
+
+
+def test_dead_relu_is_a_setting_of_the_dense_recipes_only():
+    config = keras_recipes.load_config("mlp", {"callbacks.dead_relu.samples": 64})
+    assert config.callbacks.dead_relu.samples == 64
+    assert keras_recipes.load_config("deep_mlp").callbacks.dead_relu.enabled
+    # Elsewhere it would validate and then do nothing, so it is refused.
+    with pytest.raises(ConfigError, match="unknown config key 'callbacks.dead_relu"):
+        keras_recipes.load_config("char_rnn", {"callbacks.dead_relu.enabled": True})

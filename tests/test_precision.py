@@ -9,14 +9,14 @@ import pytest
 import tensorflow as tf
 
 from keras_recipes import precision
+from keras_recipes.api import load_config
+from keras_recipes.catalog import get_recipe
 from keras_recipes.models.classifier import small_cnn
 from keras_recipes.precision import (
     dtype_policy,
     keep_outputs_float32,
     resolve_mixed_precision,
 )
-from keras_recipes.registry import get_recipe
-from keras_recipes.training import load_config
 
 QUICK = {
     "train.epochs": 2,
@@ -152,9 +152,11 @@ def test_steps_per_execution_changes_speed_not_results(tmp_path):
         tmp_path / "four",
         **{"train.mixed_precision": "float32", "train.steps_per_execution": 4},
     )
-    assert four.model.steps_per_execution == 4
-    assert one.model.steps_per_execution == 1
-    for a, b in zip(one.model.get_weights(), four.model.get_weights(), strict=True):
+    one = keras.saving.load_model(tmp_path / "one" / "model.keras")
+    four = keras.saving.load_model(tmp_path / "four" / "model.keras")
+    assert four.steps_per_execution == 4
+    assert one.steps_per_execution == 1
+    for a, b in zip(one.get_weights(), four.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     metrics = [
         json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("one", "four")
@@ -167,5 +169,6 @@ def test_jit_compile_reaches_the_model(tmp_path):
         tmp_path / "run",
         **{"train.jit_compile": True, "train.epochs": 1},
     )
-    assert recipe.model.jit_compile is True
+    model = keras.saving.load_model(tmp_path / "run" / "model.keras")
+    assert model.jit_compile is True
     assert result.metrics["test_accuracy"] > 0.1

@@ -7,7 +7,6 @@ from conftest import run_cli
 import keras_recipes
 from keras_recipes.errors import UserError
 from keras_recipes.models.classifier import small_cnn
-from keras_recipes.training import Recipe
 from keras_recipes.visualize import (
     layer_activations,
     plot_filters,
@@ -46,7 +45,7 @@ def field_size_from_the_stack(model, layer_name):
 
 def test_digits_first_layer_patches_have_the_receptive_field_size(digits_run):
     found = visualize_run(digits_run)
-    _, model = Recipe.from_run_dir(digits_run)
+    _, model = keras_recipes.load_run(digits_run)
     first = found["block1_conv"]
     size = field_size_from_the_stack(model, "block1_conv")
     assert size == 3
@@ -63,7 +62,7 @@ def test_digits_first_layer_patches_have_the_receptive_field_size(digits_run):
 
 
 def test_first_layer_activation_is_recomputed_from_its_patch_alone(digits_run):
-    recipe, model = Recipe.from_run_dir(digits_run)
+    recipe, model = keras_recipes.load_run(digits_run)
     images = np.concatenate([x for x, _ in recipe.build_data().test])
     found = top_patches(model, "block1_conv", images)
     kernel, bias = (w.numpy() for w in model.get_layer("block1_conv").weights)

@@ -1,11 +1,94 @@
-"""The one-call Python entry point."""
+"""The Python entry points: load a config, run a recipe, load a finished run."""
 
 import json
 from pathlib import Path
 
-from keras_recipes.config import read_yaml
-from keras_recipes.registry import get_recipe
-from keras_recipes.training import latest_unfinished_run, load_config
+from keras_recipes import config as config_lib
+from keras_recipes.catalog import get_config_class, get_recipe
+from keras_recipes.errors import ConfigError, UserError
+
+
+def _recipe_name(name_or_path):
+    text = str(name_or_path)
+    if text.endswith((".yaml", ".yml")) or Path(text).is_file():
+        name = config_lib.read_yaml(text).get("recipe")
+        if not name:
+            raise ConfigError(
+                f"{text}: no 'recipe:' key; add the recipe name, "
+                f"e.g. recipe: small_data_classifier"
+            )
+        return str(name), [(text, config_lib.read_yaml(text))]
+    return text, []
+
+
+def load_config(name_or_path, overrides=None, config_class=None):
+    """Resolves a recipe's config from its name or a YAML file.
+
+    A name gives the recipe's defaults; a file must name its recipe in a
+    `recipe:` key and is merged over that recipe's defaults. Overrides come
+    last. Only the recipe's config module is imported, not TensorFlow.
+
+    Args:
+        name_or_path: A recipe name, or the path of a YAML file such as a
+            run directory's `config.yaml`.
+        overrides: `a.b=value` strings or a `{"a.b": value}` mapping.
+            Defaults to `None`.
+        config_class: The config dataclass to resolve into, for a recipe
+            subclass with a config of its own. Defaults to the named
+            recipe's.
+
+    Returns:
+        The validated config dataclass of the recipe.
+
+    Example:
+
+    ```python
+    config = load_config("small_data_classifier", {"train.epochs": 3})
+    ```
+    """
+    name, layers = _recipe_name(name_or_path)
+    config_class = config_class or get_config_class(name)
+    # A registered subclass shares its parent's config class; its runs
+    # record its own name, so that their config.yaml reruns the subclass.
+    layers = [(f"recipe {name}", {"recipe": name}), *layers]
+    config = config_lib.resolve(config_class, layers, overrides)
+    if config.recipe != name:
+        raise ConfigError(
+            f"config key 'recipe' is '{config.recipe}' but the config is for '{name}'"
+        )
+    return config
+
+
+def load_run(run_dir):
+    """Returns the recipe and its trained model from a finished run directory.
+
+    Args:
+        run_dir: A finished run directory (with `config.yaml` and
+            `model.keras`).
+
+    Returns:
+        A `(recipe, model)` tuple; the recipe's `run_dir` is set.
+
+    Example:
+
+    ```python
+    recipe, model = load_run("runs/small_data_classifier/20260101-000000")
+    ```
+    """
+    from keras_recipes.training import load_model_safely
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.yaml").is_file():
+        raise UserError(f"not a run directory (no config.yaml): {run_dir}")
+    config = load_config(run_dir / "config.yaml")
+    recipe = get_recipe(config.recipe)(config, run_dir=run_dir)
+    model_path = run_dir / "model.keras"
+    if not model_path.is_file():
+        raise UserError(
+            f"{run_dir} has no model.keras (the run did not finish, "
+            f"or export.keras was off)"
+        )
+    return recipe, load_model_safely(model_path)
 
 
 def run(
@@ -19,8 +102,8 @@ def run(
     """Runs a recipe by name or from a YAML config and returns its `RunResult`.
 
     Args:
-        name_or_path: A recipe name (its shipped config is used) or a YAML
-            file naming its recipe, such as a run's `config.yaml`.
+        name_or_path: A recipe name or a YAML file naming its recipe, such as
+            a run's `config.yaml`.
         overrides: `a.b=value` strings or a `{"a.b": value}` mapping, applied
             last. Defaults to `None`.
         run_dir: Directory to write into. Defaults to
@@ -45,24 +128,21 @@ def run(
     print(result.metrics["test_accuracy"], result.run_dir)
     ```
     """
+    from keras_recipes.training import latest_unfinished_run
+
     if resume:
         if run_dir is None:
-            name = get_recipe(_recipe_name(name_or_path)).name
-            run_dir = latest_unfinished_run(runs_root, name)
+            name, _ = _recipe_name(name_or_path)
+            run_dir = latest_unfinished_run(runs_root, get_recipe(name).name)
         name_or_path = Path(run_dir) / "config.yaml"
+    name, _ = _recipe_name(name_or_path)
+    recipe_class = get_recipe(name)
     if quick:
-        recipe_class = get_recipe(_recipe_name(name_or_path))
         overrides = _as_texts(recipe_class.quick) + _as_texts(overrides)
-    config = load_config(name_or_path, overrides)
-    recipe = get_recipe(config.recipe)
-    return recipe(config, run_dir=run_dir, resume=resume, runs_root=runs_root).run()
-
-
-def _recipe_name(name_or_path):
-    text = str(name_or_path)
-    if text.endswith((".yaml", ".yml")):
-        return str(read_yaml(text).get("recipe", ""))
-    return text
+    config = load_config(name_or_path, overrides, recipe_class.config_class)
+    return recipe_class(
+        config, run_dir=run_dir, resume=resume, runs_root=runs_root
+    ).run()
 
 
 def _as_texts(overrides):

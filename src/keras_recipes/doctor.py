@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_recipes.api import load_config
 from keras_recipes.errors import UserError
 from keras_recipes.monitors import DEAD_RELU_FILE, read_dead_relu
-from keras_recipes.training import load_config, read_history
+from keras_recipes.training import read_history
 
 # A rise of the validation loss this far over its minimum, while the training
 # loss keeps falling, is over-fitting.
@@ -476,7 +477,7 @@ def _remeasure(run_dir, config):
     """
     import keras
 
-    from keras_recipes.registry import get_recipe
+    from keras_recipes.catalog import get_recipe
     from keras_recipes.seeding import set_seed
 
     path = run_dir / "model.keras"
@@ -491,7 +492,7 @@ def _remeasure(run_dir, config):
         print(f"note: the training data could not be loaded ({error})")
         return model.count_params(), None, None
     batches = data.train.take(data.steps_per_epoch)
-    examples = data.info.get("train_size")
+    examples = getattr(data, "train_size", None)
     if examples is None:
         examples = sum(int(batch[0].shape[0]) for batch in batches)
     scores = None
@@ -543,24 +544,3 @@ def diagnose(run_dir):
         )
     diagnosis.findings += dead_relu_findings(read_dead_relu(run_dir / DEAD_RELU_FILE))
     return diagnosis
-
-
-def diagnose_command(args):
-    """Prints the diagnosis of a run: verdict, findings with numbers, remedies.
-
-    Args:
-        args: Parsed arguments with `run_dir`.
-
-    Returns:
-        The exit status, 0.
-
-    Example:
-
-    ```python
-    main(["diagnose", "runs/mlp/20260101-000000"])
-    ```
-    """
-    diagnosis = diagnose(args.run_dir)
-    print(f"diagnosis of {args.run_dir}")
-    print(diagnosis.report())
-    return 0

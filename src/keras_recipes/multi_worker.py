@@ -90,14 +90,15 @@ def fit_multi_worker(
     validation_steps=None,
     callbacks=(),
     verbose="auto",
+    initial_epoch=0,
 ):
     """Trains `model` on every worker of `strategy`, like `Model.fit`.
 
     Every worker calls this with the same arguments. Each global batch of
     `train` is split among the workers' replicas, gradients are summed
     across them, and every worker ends with the same weights. Callbacks see
-    the logs `fit` gives them (means over replicas) and can stop training or
-    resume it (`model._initial_epoch`, as `BackupAndRestore` sets it).
+    the logs `fit` gives them (means over replicas) and can stop training;
+    a resumed run starts at `initial_epoch`, as with `fit`.
 
     Args:
         model: A compiled `keras.Model`, made in `strategy.scope()`.
@@ -111,6 +112,8 @@ def fit_multi_worker(
             `None`.
         callbacks: Keras callbacks. Defaults to `()`.
         verbose: `fit`'s verbosity. Defaults to `"auto"`.
+        initial_epoch: Epochs already finished, from which to go on (a
+            resumed run's backup pointer says how many). Defaults to `0`.
 
     Returns:
         The `keras.callbacks.History` of the run.
@@ -141,7 +144,7 @@ def fit_multi_worker(
     model.stop_training = False
     callback_list.on_train_begin()
     epoch_logs = {}
-    for epoch in range(getattr(model, "_initial_epoch", None) or 0, epochs):
+    for epoch in range(initial_epoch, epochs):
         model.reset_metrics()
         callback_list.on_epoch_begin(epoch)
         epoch_logs = _run_epoch(

@@ -1,14 +1,14 @@
-"""The registry that maps recipe names to their `Recipe` classes."""
-
-import difflib
-
-from keras_recipes.errors import UserError
+"""The registry of recipes that users add: a dict and `register`."""
 
 _RECIPES = {}
 
 
 def register(cls):
     """Class decorator that registers a `Recipe` subclass under `cls.name`.
+
+    Registered recipes can be run by name, like the built-in ones, with
+    `keras_recipes.run(name)` and `python -m keras_recipes run name`; a
+    registered name takes precedence over a built-in one.
 
     Args:
         cls: A `Recipe` subclass with a unique `name`.
@@ -20,14 +20,10 @@ def register(cls):
 
     ```python
     @register
-    class MyRecipe(Recipe):
+    class MyRecipe(SmallDataClassifier):
         name = "my_recipe"
     ```
     """
-    if cls.__module__ == "__main__":
-        # `python -m keras_recipes.recipes.x` runs the module a second time as
-        # `__main__`; the package's own import already registered the class.
-        return cls
     if not cls.name:
         raise ValueError(f"{cls.__name__} needs a `name` to be registered.")
     existing = _RECIPES.get(cls.name)
@@ -40,47 +36,16 @@ def register(cls):
     return cls
 
 
-def _load_builtin_recipes():
-    import keras_recipes.recipes  # noqa: F401  (registers the built-in recipes)
-
-
-def get_recipe(name):
-    """Returns the `Recipe` class registered under `name`.
-
-    Args:
-        name: A recipe name, as `list_recipes()` gives.
+def registered():
+    """Returns the recipes registered so far, by name.
 
     Returns:
-        The `Recipe` subclass.
+        A new `dict` mapping names to `Recipe` subclasses.
 
     Example:
 
     ```python
-    get_recipe("small_data_classifier")
+    registered().get("my_recipe")
     ```
     """
-    _load_builtin_recipes()
-    if name not in _RECIPES:
-        match = difflib.get_close_matches(name, list(_RECIPES), n=1)
-        hint = f"; did you mean '{match[0]}'?" if match else ""
-        raise UserError(
-            f"unknown recipe '{name}'{hint} (available: {', '.join(sorted(_RECIPES))})"
-        )
-    return _RECIPES[name]
-
-
-def list_recipes():
-    """Returns every registered recipe with its one-line description.
-
-    Returns:
-        A `dict` mapping recipe names to descriptions, sorted by name.
-
-    Example:
-
-    ```python
-    for name, description in list_recipes().items():
-        print(name, description)
-    ```
-    """
-    _load_builtin_recipes()
-    return {name: _RECIPES[name].description for name in sorted(_RECIPES)}
+    return dict(_RECIPES)

@@ -1,9 +1,9 @@
 """Writing run files so that a reader never sees half of one."""
 
 import json
+import os
+import tempfile
 from pathlib import Path
-
-from keras_recipes.config import write_text_atomic
 
 __all__ = ["save_model_atomic", "write_json_atomic", "write_text_atomic"]
 
@@ -51,3 +51,43 @@ def write_json_atomic(path, data):
     ```
     """
     return write_text_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def write_text_atomic(path, text):
+    """Writes text to a temporary file beside `path`, then renames it.
+
+    A reader sees either the old file, no file, or the whole new text.
+
+    Args:
+        path: Destination file.
+        text: The contents.
+
+    Returns:
+        The `Path` written.
+
+    Example:
+
+    ```python
+    write_text_atomic("metrics.json", json.dumps(metrics))
+    ```
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        # mkstemp makes the file private (0600); a run's files follow the
+        # umask like every other file the run writes.
+        os.fchmod(handle, 0o666 & ~_umask())
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

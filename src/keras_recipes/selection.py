@@ -2,18 +2,18 @@
 
 import dataclasses
 import datetime
-import math
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from keras_recipes.api import load_config, load_run
+from keras_recipes.catalog import get_recipe
 from keras_recipes.config import to_dict
 from keras_recipes.data.folds import validation_fold
 from keras_recipes.errors import UserError
-from keras_recipes.registry import get_recipe
+from keras_recipes.saving import write_json_atomic
 from keras_recipes.seeding import set_seed
-from keras_recipes.training import Recipe, load_config, write_json_atomic
 
 
 @dataclasses.dataclass
@@ -98,15 +98,13 @@ def cross_validate(name_or_path, folds=5, overrides=None, runs_root="runs"):
             load_config(name_or_path, overrides),
             run_dir=parent / f"fold-{index + 1}",
         )
+        held_out = {}
         with validation_fold(index, folds, seed=config.seed) as fold:
             recipe.build_data = _checked(recipe.build_data, fold, recipe.name)
+            recipe.evaluate = _scoring_validation(recipe.evaluate, held_out)
             result = recipe.run()
         metrics = dict(_numeric(result.metrics))
-        if recipe.data.validation is not None:
-            held_out = recipe.model.evaluate(
-                recipe.data.validation, return_dict=True, verbose=0
-            )
-            metrics.update({f"val_{k}": float(v) for k, v in held_out.items()})
+        metrics.update({f"val_{k}": float(v) for k, v in held_out.items()})
         for name, value in metrics.items():
             scores.setdefault(name, []).append(value)
         run_dirs.append(result.run_dir)
@@ -124,6 +122,20 @@ def cross_validate(name_or_path, folds=5, overrides=None, runs_root="runs"):
         },
     )
     return outcome
+
+
+def _scoring_validation(evaluate, scores):
+    """Wraps a recipe's `evaluate` to also score the fold's validation split.
+
+    The scores go into `scores`, not into the run's `metrics.json`.
+    """
+
+    def evaluate_and_score(model, data):
+        if data.validation is not None:
+            scores.update(model.evaluate(data.validation, return_dict=True, verbose=0))
+        return evaluate(model, data)
+
+    return evaluate_and_score
 
 
 def _checked(build_data, fold, name):
@@ -215,7 +227,7 @@ def ensemble(run_dirs):
     """
     if len(run_dirs) < 2:
         raise UserError("ensemble needs at least two run directories")
-    loaded = [Recipe.from_run_dir(path) for path in run_dirs]
+    loaded = [load_run(path) for path in run_dirs]
     first = loaded[0][0]
     for path, (recipe, _) in zip(run_dirs, loaded, strict=True):
         if recipe.name != first.name:
@@ -333,7 +345,7 @@ def tta_metrics(model, data, modes=TTA_MODES, margin=0.05):
     Example:
 
     ```python
-    recipe, model = Recipe.from_run_dir("runs/small_data_classifier/x")
+    recipe, model = load_run("runs/small_data_classifier/x")
     tta_metrics(model, recipe.build_data(), ("crop",))
     ```
     """
@@ -353,69 +365,3 @@ def tta_metrics(model, data, modes=TTA_MODES, margin=0.05):
         f"{split}_cross_entropy_tta": averaged["cross_entropy"],
         "tta_views": len(views),
     }
-
-
-def cv_command(args):
-    """Runs K-fold cross-validation and prints each fold and the mean and std.
-
-    Args:
-        args: Parsed arguments with `recipe`, `folds`, `set` and `runs_root`.
-
-    Returns:
-        The exit status, 0.
-
-    Example:
-
-    ```python
-    main(["cv", "mlp", "--folds", "5"])
-    ```
-    """
-    outcome = cross_validate(args.recipe, args.folds, args.set, args.runs_root)
-    names = [
-        n for n in outcome.scores if n.startswith(("val_", "test_")) or n == "loss"
-    ]
-    print(f"{'metric':28s} " + " ".join(f"fold-{i + 1:<4d}" for i in range(args.folds)))
-    for name in names:
-        values = " ".join(f"{v:<9.4f}" for v in outcome.scores[name])
-        print(f"{name:28s} {values}")
-    print()
-    for name in names:
-        mean, std = outcome.mean(name), outcome.std(name)
-        print(f"{name}: mean {mean:.4f} std {std:.4f} over {args.folds} folds")
-    print(f"cross-validation runs: {outcome.parent}")
-    return 0
-
-
-def ensemble_command(args):
-    """Prints each run's score, their mean, and the averaged ensemble's score.
-
-    Args:
-        args: Parsed arguments with `run_dirs`.
-
-    Returns:
-        The exit status, 0.
-
-    Example:
-
-    ```python
-    main(["ensemble", "runs/mlp/a", "runs/mlp/b", "runs/mlp/c"])
-    ```
-    """
-    report = ensemble(args.run_dirs)
-    split = report["split"]
-    for member in report["members"]:
-        scores = ", ".join(
-            f"{k} {v:.4f}" for k, v in member.items() if isinstance(v, float)
-        )
-        print(f"{member['run_dir']}: {split} {scores}")
-    for label, key in (
-        ("mean of the members", "member_mean"),
-        ("ensemble", "ensemble"),
-    ):
-        scores = ", ".join(f"{k} {v:.4f}" for k, v in report[key].items())
-        print(f"{label}: {split} {scores}")
-    name = "accuracy" if "accuracy" in report["ensemble"] else "mse"
-    gain = report["ensemble"][name] - report["member_mean"][name]
-    if not math.isnan(gain):
-        print(f"ensemble minus mean of members ({name}): {gain:+.4f}")
-    return 0

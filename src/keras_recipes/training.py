@@ -27,7 +27,7 @@ from keras_recipes.epoch_seeding import (
     never_ends,
     whole_epochs,
 )
-from keras_recipes.errors import ConfigError, UserError
+from keras_recipes.errors import UserError
 from keras_recipes.figures import plot_history
 from keras_recipes.multi_worker import fit_multi_worker, local_copy, weights_digest
 from keras_recipes.optimizers import build_optimizer
@@ -36,11 +36,12 @@ from keras_recipes.precision import (
     keep_outputs_float32,
     resolve_mixed_precision,
 )
-from keras_recipes.registry import get_recipe
-from keras_recipes.saving import save_model_atomic, write_json_atomic
+from keras_recipes.saving import (
+    save_model_atomic,
+    write_json_atomic,
+    write_text_atomic,
+)
 from keras_recipes.seeding import set_seed
-
-CONFIG_DIR = Path(__file__).parent / "configs"
 
 
 @dataclasses.dataclass
@@ -58,7 +59,9 @@ class Datasets:
         class_names: Names of the classes, for classifiers.
         random_layers: Layers drawing random numbers inside the input
             pipeline (augmentation); they are re-seeded every epoch.
-        info: Anything else a recipe wants to keep (arrays, sizes).
+
+    A recipe that needs more (arrays for its figures, anchors, sizes)
+    subclasses this dataclass with typed fields of its own.
     """
 
     train: object
@@ -68,7 +71,23 @@ class Datasets:
     input_shape: tuple = ()
     class_names: list = dataclasses.field(default_factory=list)
     random_layers: list = dataclasses.field(default_factory=list)
-    info: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class Evaluation:
+    """What `Recipe.evaluate` measured, for `metrics.json`, export and figures.
+
+    Attributes:
+        metrics: Metric name to value, written to `metrics.json`; the same
+            config and seed reproduce it.
+
+    A recipe whose export or figures need more of what evaluation computed
+    (predictions, embeddings, a threshold) subclasses this dataclass, so
+    each later step receives it as an argument instead of reading it from
+    the recipe.
+    """
+
+    metrics: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -89,54 +108,6 @@ class RunResult:
     metrics: dict
     config: object
     timings: dict = dataclasses.field(default_factory=dict)
-
-
-def load_config(name_or_path, overrides=None):
-    """Resolves a recipe's config from its name or a YAML file.
-
-    A name gives the recipe's defaults merged with its shipped
-    `configs/<name>.yaml`; a file must name its recipe in a `recipe:` key and
-    is merged over that recipe's defaults. Overrides come last.
-
-    Args:
-        name_or_path: A registered recipe name, or the path of a YAML file
-            such as a run directory's `config.yaml`.
-        overrides: `a.b=value` strings or a `{"a.b": value}` mapping.
-            Defaults to `None`.
-
-    Returns:
-        The validated config dataclass of the recipe.
-
-    Example:
-
-    ```python
-    config = load_config("small_data_classifier", {"train.epochs": 3})
-    ```
-    """
-    name_or_path = str(name_or_path)
-    if name_or_path.endswith((".yaml", ".yml")) or Path(name_or_path).is_file():
-        data = config_lib.read_yaml(name_or_path)
-        name = data.get("recipe")
-        if not name:
-            raise ConfigError(
-                f"{name_or_path}: no 'recipe:' key; add the recipe name, "
-                f"e.g. recipe: small_data_classifier"
-            )
-        recipe = get_recipe(str(name))
-        layers = [(name_or_path, data)]
-    else:
-        recipe = get_recipe(name_or_path)
-        shipped = CONFIG_DIR / f"{recipe.name}.yaml"
-        layers = (
-            [(str(shipped), config_lib.read_yaml(shipped))] if shipped.is_file() else []
-        )
-    config = config_lib.resolve(recipe.config_class, layers, overrides)
-    if config.recipe != recipe.name:
-        raise ConfigError(
-            f"config key 'recipe' is '{config.recipe}' but the config is for "
-            f"'{recipe.name}'"
-        )
-    return config
 
 
 def read_history(path):
@@ -174,17 +145,23 @@ def _timestamp():
 class Recipe:
     """Wires data, model, compile, callbacks, fit, evaluation, export and figures.
 
-    Subclasses set `name`, `description` and `config_class`, and implement
-    `build_data` and `build_model`; every other step has a default that a
-    subclass may override. `run()` calls the steps in order and writes the
-    run directory:
+    Subclasses set `name` and `config_class` (whose `description` the recipe
+    takes), and implement `build_data` and `build_model`; every other step
+    has a default that a subclass may override. Each step receives what it
+    uses as arguments and returns what it makes; `run()` passes them on and
+    writes the run directory:
 
         config.yaml  model.keras  checkpoints/  logs/  history.csv
         metrics.json  figures/*.png  backup/ (while a run is unfinished)
 
+    A step may read `self.config`, `self.run_dir`, `self.strategy`,
+    `self.dtype_policy` and `self.epoch` (the run's epoch counter, which
+    input pipelines read and `EpochSeeding` sets), and may add wall-clock
+    seconds to `self.timings`; nothing else passes between steps on `self`.
+
     Args:
-        config: The resolved config, from `load_config` or the recipe's
-            `config_class`. Defaults to the recipe's shipped config.
+        config: The resolved config, from `keras_recipes.load_config` or the
+            recipe's `config_class`. Defaults to the recipe's defaults.
         run_dir: Directory to write into; it must not exist or be empty,
             unless `resume` is set. Defaults to `runs/<name>/<timestamp>`.
         resume: Continue the interrupted run in `run_dir` from its last
@@ -213,12 +190,21 @@ class Recipe:
     # tests and `run NAME --quick`; the numbers are not meant to be good.
     quick = {}
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("description"):
+            cls.description = getattr(cls.config_class, "description", "")
+
     def __init__(self, config=None, run_dir=None, resume=False, runs_root="runs"):
-        self.config = config if config is not None else load_config(self.name)
+        if config is None:
+            config = config_lib.resolve(self.config_class)
+        if self.name and config.recipe != self.name:
+            # A subclass run records its own name, so its config.yaml reruns it.
+            config = dataclasses.replace(config, recipe=self.name)
+        self.config = config
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.resume = resume
         self.runs_root = Path(runs_root)
-        self.finished_history = None
         # Seconds a step took, and the like: `timings.json`, not `metrics.json`.
         self.timings = {}
         # Set by `run` from the config: the `tf.distribute` strategy (`None`
@@ -241,30 +227,63 @@ class Recipe:
     # The steps, in the order `run` calls them.
 
     def build_data(self):
-        """Returns the `Datasets` to train and evaluate on."""
+        """Returns the `Datasets` to train and evaluate on.
+
+        Returns:
+            A `Datasets`, or a recipe's subclass of it with typed fields.
+        """
         raise NotImplementedError(f"{type(self).__name__} must define build_data")
 
     def build_model(self, data):
-        """Returns the uncompiled `keras.Model` for `data`."""
+        """Returns the uncompiled `keras.Model` for `data`.
+
+        `run` calls it inside the strategy's scope and the dtype policy:
+        every trainable model of a recipe is made here.
+
+        Args:
+            data: What `build_data` returned.
+
+        Returns:
+            The uncompiled `keras.Model`.
+        """
         raise NotImplementedError(f"{type(self).__name__} must define build_model")
 
-    def build_loss(self):
-        """Returns the loss passed to `compile`."""
+    def build_loss(self, data):
+        """Returns the loss passed to `compile`.
+
+        Args:
+            data: What `build_data` returned.
+
+        Returns:
+            A Keras loss, or `None` for a model that adds its own.
+        """
         return None
 
-    def build_metrics(self):
-        """Returns the metrics passed to `compile`."""
+    def build_metrics(self, data):
+        """Returns the metrics passed to `compile`.
+
+        Args:
+            data: What `build_data` returned.
+
+        Returns:
+            A list of Keras metrics.
+        """
         return []
 
     def compile(self, model, data):
-        """Compiles `model` with the configured optimizer, loss and metrics."""
+        """Compiles `model` with the configured optimizer, loss and metrics.
+
+        Args:
+            model: What `build_model` returned.
+            data: What `build_data` returned.
+        """
         optimizer = build_optimizer(
             self.config.optimizer, data.steps_per_epoch, self.config.train.epochs
         )
         model.compile(
             optimizer=optimizer,
-            loss=self.build_loss(),
-            metrics=self.build_metrics(),
+            loss=self.build_loss(data),
+            metrics=self.build_metrics(data),
             **self.compile_options(),
         )
 
@@ -276,21 +295,43 @@ class Recipe:
             "steps_per_execution": train.steps_per_execution,
         }
 
-    def build_callbacks(self):
+    def build_callbacks(self, data, history=None):
         """Returns the Keras callbacks the config switches on.
 
         `EpochSeeding` always comes first, so every epoch's shuffling,
         augmentation and dropout depend only on the seed and the epoch, and
         a resumed run ends where an uninterrupted one would.
+
+        Args:
+            data: What `build_data` returned.
+            history: On resume, the history of the epochs finished before
+                (metric name to values), so early stopping, the best
+                checkpoint and the learning-rate schedule carry on where
+                they were; `None` or `{}` for a new run.
+
+        Returns:
+            A list of `keras.callbacks.Callback`.
         """
-        seeding = EpochSeeding(self.config.seed, self.epoch, self.data.random_layers)
+        seeding = EpochSeeding(self.config.seed, self.epoch, data.random_layers)
         return [
             seeding,
-            *build_callbacks(self.config.callbacks, self.run_dir, self.resume),
+            *build_callbacks(
+                self.config.callbacks, self.run_dir, self.resume, history or {}
+            ),
         ]
 
-    def fit(self, model, data, callbacks):
-        """Trains `model` and returns its Keras `History`."""
+    def fit(self, model, data, callbacks, initial_epoch=0):
+        """Trains `model` and returns its Keras `History`.
+
+        Args:
+            model: The compiled model.
+            data: What `build_data` returned.
+            callbacks: What `build_callbacks` returned.
+            initial_epoch: Epochs finished before a resume. Defaults to `0`.
+
+        Returns:
+            The `keras.callbacks.History` of the fit.
+        """
         train = self.config.train
         steps_per_epoch = train.steps_per_epoch
         if steps_per_epoch is None and never_ends(data.train):
@@ -303,6 +344,7 @@ class Recipe:
             steps_per_epoch=steps_per_epoch,
             validation_steps=train.validation_steps,
             callbacks=callbacks,
+            initial_epoch=initial_epoch,
         )
 
     def fit_model(
@@ -314,12 +356,26 @@ class Recipe:
         steps_per_epoch=None,
         validation_steps=None,
         callbacks=(),
+        initial_epoch=0,
     ):
         """Runs `Model.fit`, or its multi-worker equivalent, on a dataset.
 
         Recipes that train more than one model call this for each, so every
         fit honours the `distribute` section, and every epoch of an endless
         `train` is its own (`whole_epochs`).
+
+        Args:
+            model: The compiled model.
+            train: The training dataset.
+            validation: The validation dataset, or `None`.
+            epochs: The epoch to stop after. Defaults to `1`.
+            steps_per_epoch: Batches an epoch; `None` for a finite dataset.
+            validation_steps: Validation batches; `None` for all.
+            callbacks: Keras callbacks. Defaults to `()`.
+            initial_epoch: Epochs finished before. Defaults to `0`.
+
+        Returns:
+            The `keras.callbacks.History`.
         """
         train, steps_per_epoch = whole_epochs(
             train, steps_per_epoch, model.steps_per_execution
@@ -335,6 +391,7 @@ class Recipe:
                 validation_steps=validation_steps,
                 callbacks=callbacks,
                 verbose=self.config.train.verbose,
+                initial_epoch=initial_epoch,
             )
         return model.fit(
             train,
@@ -345,25 +402,37 @@ class Recipe:
             callbacks=list(callbacks),
             shuffle=False,  # the tf.data pipeline shuffles
             verbose=self.config.train.verbose,
+            initial_epoch=initial_epoch,
         )
 
     def evaluate(self, model, data):
-        """Returns test metrics (validation ones when there is no test set)."""
+        """Measures the trained model on the test set (else validation).
+
+        Args:
+            model: The trained model.
+            data: What `build_data` returned.
+
+        Returns:
+            An `Evaluation` whose `metrics` go to `metrics.json`.
+        """
         dataset, prefix = (
-            (data.test, "test")
-            if data.test is not None
-            else (
-                data.validation,
-                "val",
-            )
+            (data.test, "test") if data.test is not None else (data.validation, "val")
         )
         if dataset is None:
-            return {}
+            return Evaluation({})
         scores = model.evaluate(dataset, return_dict=True, verbose=0)
-        return {f"{prefix}_{name}": float(value) for name, value in scores.items()}
+        return Evaluation(
+            {f"{prefix}_{name}": float(value) for name, value in scores.items()}
+        )
 
-    def export(self, model, data):
-        """Saves `model` as the config's `export` section asks."""
+    def export(self, model, data, evaluation):
+        """Saves `model` as the config's `export` section asks.
+
+        Args:
+            model: The trained model.
+            data: What `build_data` returned.
+            evaluation: What `evaluate` returned.
+        """
         if self.config.export.keras:
             save_model_atomic(model, self.run_dir / "model.keras")
         if self.config.export.saved_model:
@@ -373,8 +442,15 @@ class Recipe:
             model.export(str(temp), verbose=False)
             temp.replace(target)
 
-    def figures(self, model, data, history):
-        """Draws the run's figures into `figures/`."""
+    def figures(self, model, data, history, evaluation):
+        """Draws the run's figures into `figures/`.
+
+        Args:
+            model: The trained model.
+            data: What `build_data` returned.
+            history: Metric name to per-epoch values, over the whole run.
+            evaluation: What `evaluate` returned.
+        """
         plot_history(history, self.figure_path("training_curves.png"))
 
     def predict(self, model, paths):
@@ -405,41 +481,42 @@ class Recipe:
             return self._run_steps()
 
     def _run_steps(self):
-        self.data = self.build_data()
+        data = self.build_data()
         if is_multi_worker(self.strategy):
-            self.data.train = shard_by_data(self.data.train)
-            self.data.validation = shard_by_data(self.data.validation)
+            data.train = shard_by_data(data.train)
+            data.validation = shard_by_data(data.validation)
         with self.strategy.scope():
-            self.model = self.build_model(self.data)
+            model = self.build_model(data)
             if self.dtype_policy != "float32":
-                keep_outputs_float32(self.model)
+                keep_outputs_float32(model)
             if self.strategy.num_replicas_in_sync > 1:
-                synchronize_batch_norm(self.model)
-            self.compile(self.model, self.data)
+                synchronize_batch_norm(model)
+            self.compile(model, data)
         # The run directory is made only once the data and model are known to
         # be usable, so a bad folder or size leaves nothing behind.
         chief = is_chief(self.strategy)
         self.run_dir = self.prepare_run_dir() if chief else self.worker_dir()
         print(f"run directory: {self.run_dir}", flush=True)
         config_lib.save_config(self.config, self.run_dir / "config.yaml")
-        self.finished_history = self.restore_history() if self.resume else None
-        callbacks = self.build_callbacks()
-        fit_history = self.fit(self.model, self.data, callbacks)
+        finished, initial_epoch = self.restore_history() if self.resume else ({}, 0)
+        callbacks = self.build_callbacks(data, finished)
+        fitted = self.fit(model, data, callbacks, initial_epoch=initial_epoch)
         history = read_history(self.run_dir / "history.csv") or dict(
-            fit_history.history
+            getattr(fitted, "history", None) or {}
         )
         self.check_finite(history)
         if is_multi_worker(self.strategy):
-            print(f"weights sha256: {weights_digest(self.model)}", flush=True)
+            print(f"weights sha256: {weights_digest(model)}", flush=True)
             # Keras's evaluate and predict share fit's multi-worker failure
             # (see multi_worker.py); every worker evaluates its own copy.
-            self.model = local_copy(self.model, self.run_dir / ".local_copy.keras")
-        metrics = self.evaluate(self.model, self.data)
+            model = local_copy(model, self.run_dir / ".local_copy.keras")
+        evaluation = self.evaluate(model, data)
+        metrics = evaluation.metrics
         write_json_atomic(self.run_dir / "metrics.json", metrics)
         if self.timings:
             write_json_atomic(self.run_dir / "timings.json", self.timings)
-        self.export(self.model, self.data)
-        self.figures(self.model, self.data, history)
+        self.export(model, data, evaluation)
+        self.figures(model, data, history, evaluation)
         if not chief:
             shutil.rmtree(self.run_dir, ignore_errors=True)
         return RunResult(self.run_dir, history, metrics, self.config, self.timings)
@@ -463,19 +540,23 @@ class Recipe:
         return folder
 
     def restore_history(self):
-        """Cuts `history.csv` back to the epochs the backup holds; returns it.
+        """Cuts `history.csv` back to the epochs the backup holds.
 
         An epoch's row is written just before its backup, so after a kill the
         file may hold one epoch more than the backup; that epoch runs again.
+
+        Returns:
+            A `(history, finished)` tuple: the finished epochs' history
+            (metric name to values) and their number.
         """
         pointer = read_backup_pointer(self.run_dir / "backup")
         finished = pointer["epoch"] if pointer else 0
         path = self.run_dir / "history.csv"
         if path.is_file():
             lines = path.read_text().splitlines(keepends=True)
-            config_lib.write_text_atomic(path, "".join(lines[: 1 + finished]))
+            write_text_atomic(path, "".join(lines[: 1 + finished]))
         print(f"resuming after {finished} finished epochs", flush=True)
-        return read_history(path)
+        return read_history(path), finished
 
     def check_finite(self, history):
         """Stops with one clear line when the training loss became NaN."""
@@ -523,36 +604,6 @@ class Recipe:
         folder = self.run_dir / "figures"
         folder.mkdir(parents=True, exist_ok=True)
         return folder / filename
-
-    @classmethod
-    def from_run_dir(cls, run_dir):
-        """Returns the recipe, its config and its trained model from a run.
-
-        Args:
-            run_dir: A finished run directory.
-
-        Returns:
-            A `(recipe, model)` tuple; the recipe's `run_dir` is set.
-
-        Example:
-
-        ```python
-        recipe, model = Recipe.from_run_dir("runs/small_data_classifier/x")
-        ```
-        """
-        run_dir = Path(run_dir)
-        if not (run_dir / "config.yaml").is_file():
-            raise UserError(f"not a run directory (no config.yaml): {run_dir}")
-        config = load_config(run_dir / "config.yaml")
-        recipe_class = get_recipe(config.recipe) if cls is Recipe else cls
-        recipe = recipe_class(config, run_dir=run_dir)
-        model_path = run_dir / "model.keras"
-        if not model_path.is_file():
-            raise UserError(
-                f"{run_dir} has no model.keras (the run did not finish, "
-                f"or export.keras was off)"
-            )
-        return recipe, load_model_safely(model_path)
 
 
 def load_model_safely(path):

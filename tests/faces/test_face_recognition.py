@@ -6,6 +6,7 @@ import pytest
 from keras_recipes.faces import (
     UNKNOWN,
     EnrollmentDatabase,
+    enroll_one_per_identity,
     one_shot_accuracy,
     open_set_accuracy,
     write_projector,
@@ -58,6 +59,23 @@ def test_bad_enrolments_are_refused():
         database.enroll(UNKNOWN, [1.0, 0.0])
     with pytest.raises(ValueError, match="empty"):
         EnrollmentDatabase().identify([[1.0, 0.0]])
+
+
+def test_enroll_one_per_identity_draws_one_image_of_each():
+    embeddings, labels = clusters(spread=0.01)
+    names = ["ada", "bob", "cy", "di"]
+    database, gallery = enroll_one_per_identity(
+        embeddings, labels, names, seed=3, distance="euclidean", threshold=0.5
+    )
+    assert gallery.dtype == np.int64 and (labels[gallery] == np.arange(4)).all()
+    assert database.names.tolist() == names
+    np.testing.assert_allclose(database.embeddings, embeddings[gallery], atol=1e-6)
+    assert database.distance == "euclidean" and database.threshold == 0.5
+    # The same seed draws the same images; the other images are named right.
+    again, same_gallery = enroll_one_per_identity(embeddings, labels, names, seed=3)
+    np.testing.assert_array_equal(same_gallery, gallery)
+    answers = again.identify(embeddings)
+    assert [name for name, _ in answers] == [names[label] for label in labels]
 
 
 def test_one_shot_accuracy_matches_a_brute_force_count():

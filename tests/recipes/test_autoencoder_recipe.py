@@ -10,11 +10,12 @@ from PIL import Image
 import keras_recipes
 from keras_recipes.cli import main
 from keras_recipes.data.digits import load_digits, split_validation
-from keras_recipes.data.image_arrays import ImageArraysConfig, load_image_arrays
+from keras_recipes.data.image_arrays import load_image_arrays
 from keras_recipes.data.noise import add_gaussian_noise
+from keras_recipes.data.sections import ImageArraysConfig
 from keras_recipes.models.autoencoders import encoder_of
 from keras_recipes.recipes import AutoencoderRecipe
-from keras_recipes.recipes.autoencoder import TEST_NOISE_SEED
+from keras_recipes.recipes.autoencoder.recipe import TEST_NOISE_SEED
 
 QUICK = {
     "train.epochs": 3,
@@ -188,7 +189,7 @@ def test_training_inputs_are_noisy_targets_clean_noise_fixed_per_epoch():
     )
     recipe = AutoencoderRecipe(config)
     data = recipe.build_data()
-    clean_set = {image.tobytes() for image in data.info["arrays"].train}
+    clean_set = {image.tobytes() for image in data.arrays.train}
 
     def first_batch():
         return [t.numpy() for t in next(iter(data.train))]

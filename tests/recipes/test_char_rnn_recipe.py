@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import keras_recipes
-from keras_recipes.errors import UserError
+from keras_recipes.errors import ConfigError, UserError
 from keras_recipes.models.char_rnn import BitsPerCharacter, char_rnn, generate
 
 SENTENCE = "the quick brown fox jumps over the lazy dog. "
@@ -146,8 +146,23 @@ def test_parameter_count_against_data_size_is_printed(tmp_path, capsys):
     model = recipe.build_model(data)
     printed = capsys.readouterr().out
     assert f"{model.count_params():,} parameters" in printed
-    assert f"{data.info['train_size']:,} training characters" in printed
-    assert data.info["train_size"] + data.info["validation_size"] == 4500
+    assert f"{data.train_size:,} training characters" in printed
+    assert data.train_size + data.validation_size == 4500
+
+
+def test_validation_split_is_the_share_of_held_out_text(tmp_path):
+    text_file = tmp_path / "fox.txt"
+    text_file.write_text(SENTENCE * 100)
+    overrides = {"data.source": str(text_file), "data.block_length": 500}
+    from keras_recipes.recipes import CharRNN
+
+    for split, held_out in ((0.1, 500), (0.2, 1000)):
+        config = keras_recipes.load_config(
+            "char_rnn", {**overrides, "train.validation_split": split}
+        )
+        assert CharRNN(config).build_data().validation_size == held_out
+    with pytest.raises(ConfigError, match="train.validation_split is 0"):
+        keras_recipes.load_config("char_rnn", {"train.validation_split": 0})
 
 
 def test_too_small_a_text_is_one_clear_error(tmp_path):

@@ -10,10 +10,16 @@ from sklearn.metrics import roc_auc_score
 
 import keras_recipes
 from keras_recipes import faces
+from keras_recipes.api import load_run
+from keras_recipes.callbacks import AtomicBackupAndRestore
 from keras_recipes.cli import main
 from keras_recipes.data.digits import load_digits
+from keras_recipes.epoch_seeding import EpochSeeding
 from keras_recipes.errors import ConfigError
 from keras_recipes.recipes import FaceTriplet
+from keras_recipes.recipes.face_triplet.callbacks import VerificationCallback
+from keras_recipes.recipes.face_triplet.data import FaceDatasets
+from keras_recipes.training import read_history
 
 QUICK = {**FaceTriplet.quick, "train.verbose": 0}
 FIGURES = [
@@ -50,14 +56,46 @@ def test_run_directory_holds_every_artifact(quick_run):
     database = faces.EnrollmentDatabase.load(run_dir / "enrolled.npz")
     assert database.identities == [f"digit {d}" for d in range(10)]
     assert database.threshold == quick_run.metrics["threshold"]
+    # Every epoch logged the validation pairs' scores, which the best
+    # checkpoint and early stopping monitor.
+    history = read_history(run_dir / "history.csv")
+    assert len(history["val_auc"]) == len(quick_run.history["loss"])
+    assert all(0 <= value <= 1 for value in history["val_auc"] + history["val_eer"])
+    assert (run_dir / "checkpoints" / "best.keras").is_file()
+
+
+def test_verification_scores_each_epoch_before_the_callbacks_reading_them(
+    tmp_path,
+):
+    recipe = FaceTriplet(run_dir=tmp_path)
+    images = np.zeros((6, 8, 8, 1), "float32")
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    data = FaceDatasets(
+        train=None,
+        splits={"validation": (images, labels)},
+        pairs={"validation": faces.sample_pairs(labels, 10, 0)},
+    )
+    callbacks = recipe.build_callbacks(data)
+    kinds = [type(callback) for callback in callbacks]
+    assert kinds[0] is EpochSeeding and kinds[1] is VerificationCallback
+    assert kinds.count(VerificationCallback) == 1
+    assert kinds[-1] is AtomicBackupAndRestore
+    # Everything after it finds val_auc in the epoch's logs.
+    readers = [
+        index
+        for index, callback in enumerate(callbacks)
+        if getattr(callback, "monitor", None) == "val_auc"
+        or isinstance(callback, keras.callbacks.CSVLogger | AtomicBackupAndRestore)
+    ]
+    assert len(readers) == 4 and min(readers) > 1
 
 
 def test_metrics_recomputed_from_the_saved_model(quick_run):
     metrics = json.loads((quick_run.run_dir / "metrics.json").read_text())
-    recipe, model = FaceTriplet.from_run_dir(quick_run.run_dir)
+    recipe, model = load_run(quick_run.run_dir)
     keras.utils.set_random_seed(recipe.config.seed)
     data = recipe.build_data()
-    split, seed = data.info["split"], recipe.config.seed
+    split, seed = data.splits, recipe.config.seed
     # The threshold is the most accurate one on the validation pairs.
     x_val, y_val = split["validation"]
     first, second, same = faces.sample_pairs(y_val, 4000, seed)
@@ -87,6 +125,19 @@ def test_metrics_recomputed_from_the_saved_model(quick_run):
     # Short training already separates the letters.
     assert metrics["seen_auc"] >= 0.85
     assert 0.1 < metrics["unseen_one_shot_accuracy"] <= 1
+    # Evaluating the saved model again gives the same metrics, and carries
+    # the one-shot enrolment the run saved.
+    evaluation = recipe.evaluate(model, data)
+    assert evaluation.metrics == pytest.approx(metrics)
+    assert evaluation.threshold == metrics["threshold"]
+    saved = faces.EnrollmentDatabase.load(quick_run.run_dir / "enrolled.npz")
+    assert evaluation.database.names.tolist() == saved.names.tolist()
+    np.testing.assert_array_equal(evaluation.database.embeddings, saved.embeddings)
+    np.testing.assert_array_equal(
+        evaluation.database.embeddings,
+        evaluation.embeddings["unseen"][evaluation.gallery],
+    )
+    assert (labels[evaluation.gallery] == np.arange(10)).all()
 
 
 def _write_digit(path, image):

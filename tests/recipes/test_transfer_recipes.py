@@ -10,13 +10,15 @@ import pytest
 from conftest import run_cli
 
 import keras_recipes
+from keras_recipes.api import load_config, load_run
 from keras_recipes.data.image_folder import load_images
 from keras_recipes.data.multi_crop import crop_load_size
 from keras_recipes.errors import ConfigError
 from keras_recipes.precision import dtype_policy, resolve_mixed_precision
 from keras_recipes.recipes import TransferDigits, VGG16Bottleneck, VGG16FineTune
+from keras_recipes.recipes.vgg16_bottleneck.config import APPLICATION_NAMES
+from keras_recipes.recipes.vgg16_bottleneck.data import load_splits
 from keras_recipes.seeding import set_seed
-from keras_recipes.training import Recipe, load_config
 
 # VGG16 with random weights on 32x32 copies of the digits: the real code path,
 # small enough for a laptop.
@@ -80,6 +82,14 @@ def _folder(root):
     return {"data.directory": str(root)}
 
 
+class RecordingBottleneck(VGG16Bottleneck):
+    """Keeps what `build_data` returned, for the tests to look at."""
+
+    def build_data(self):
+        self.built_data = super().build_data()
+        return self.built_data
+
+
 @pytest.fixture(scope="module")
 def bottleneck_runs(small_folder, tmp_path_factory):
     """The same bottleneck config run twice: extraction, then the cache."""
@@ -90,9 +100,10 @@ def bottleneck_runs(small_folder, tmp_path_factory):
         **_folder(small_folder),
         "train.mixed_precision": "float32",
     }
-    first = VGG16Bottleneck(load_config("vgg16_bottleneck", overrides), runs_root=runs)
+    config = load_config("vgg16_bottleneck", overrides)
+    first = RecordingBottleneck(config, runs_root=runs)
     first_result = first.run()
-    second = VGG16Bottleneck(load_config("vgg16_bottleneck", overrides), runs_root=runs)
+    second = RecordingBottleneck(config, runs_root=runs)
     second_result = second.run()
     return runs, (first, first_result), (second, second_result)
 
@@ -109,7 +120,7 @@ def test_second_run_reads_the_cache(bottleneck_runs):
     assert ratio < 0.05, ratio
     for split in ("train", "validation", "test"):
         np.testing.assert_array_equal(
-            first.data.info["features"][split], second.data.info["features"][split]
+            first.built_data.features[split], second.built_data.features[split]
         )
     # The same features and seed train the same top.
     assert (
@@ -124,12 +135,12 @@ def test_features_are_the_frozen_bases_output(bottleneck_runs):
     model = keras.saving.load_model(result.run_dir / "model.keras")
     base = model.get_layer("vgg16")
     images = np.stack(
-        [x.numpy() for x, _ in recipe.splits["test"].dataset((32, 32), 3)]
+        [x.numpy() for x, _ in recipe.built_data.images["test"].dataset((32, 32), 3)]
     )
     # preprocess_input works in place on NumPy arrays: give it a copy.
     expected = base(keras.applications.vgg16.preprocess_input(images.copy())).numpy()
     np.testing.assert_allclose(
-        recipe.data.info["features"]["test"], expected, rtol=1e-4, atol=1e-4
+        recipe.built_data.features["test"], expected, rtol=1e-4, atol=1e-4
     )
     # The exported classifier and the top agree on the test images.
     top = keras.saving.load_model(result.run_dir / "top.keras")
@@ -150,8 +161,7 @@ def _misses(settings, runs_root):
     # As `Recipe.run` does: the data are built under the configured policy.
     recipe.dtype_policy = resolve_mixed_precision(recipe.config.train.mixed_precision)
     with dtype_policy(recipe.dtype_policy):
-        recipe.build_data()
-    return recipe.cache_misses
+        return recipe.build_data().cache_misses
 
 
 def test_image_size_change_forces_re_extraction(bottleneck_runs, small_folder):
@@ -240,6 +250,12 @@ def test_fine_tune_default_learning_rate_is_sgd_1e4():
     assert VGG16FineTune.config_class().optimizer.learning_rate == 1e-4
 
 
+def test_config_knows_the_applications_of_the_weights_module():
+    from keras_recipes.weights import application_names
+
+    assert list(APPLICATION_NAMES) == application_names()
+
+
 def test_offline_imagenet_stops_before_any_work(tmp_path):
     env = dict(os.environ, KERAS_HOME=str(tmp_path / "keras"))
     # An unreachable proxy makes the download fail here even with internet.
@@ -281,7 +297,7 @@ def test_ten_crop_evaluation_option(small_folder, tmp_path):
     )
     result = bottleneck.run()
     model = keras.saving.load_model(result.run_dir / "model.keras")
-    expected = _five_crop_accuracy(model, bottleneck.splits["test"])
+    expected = _five_crop_accuracy(model, load_splits(bottleneck.config)[0]["test"])
     assert result.metrics["test_accuracy_ten_crop"] == pytest.approx(expected)
     assert result.metrics["feature_cache_misses"] == 4  # 3 splits + test crops
     again = keras_recipes.run("vgg16_bottleneck", overrides, runs_root=tmp_path)
@@ -292,7 +308,7 @@ def test_ten_crop_evaluation_option(small_folder, tmp_path):
     )
     tuned = fine_tune.run()
     model = keras.saving.load_model(tuned.run_dir / "model.keras")
-    expected = _five_crop_accuracy(model, fine_tune.splits["test"])
+    expected = _five_crop_accuracy(model, load_splits(fine_tune.config)[0]["test"])
     assert tuned.metrics["test_accuracy_ten_crop"] == pytest.approx(expected)
     figures = sorted(p.name for p in (tuned.run_dir / "figures").glob("*.png"))
     assert figures == [
@@ -338,10 +354,10 @@ def test_top_run_of_another_base_is_refused(bottleneck_runs, small_folder, tmp_p
 
 def test_evaluate_and_predict_with_a_finished_run(bottleneck_runs, small_folder):
     _, (_, result), _ = bottleneck_runs
-    recipe, model = Recipe.from_run_dir(result.run_dir)
+    recipe, model = load_run(result.run_dir)
     recipe.runs_root = result.run_dir.parents[1]  # the run's feature cache
     set_seed(recipe.config.seed)  # as `evaluate` does: the same random base
-    scores = recipe.evaluate(model, recipe.build_data())
+    scores = recipe.evaluate(model, recipe.build_data()).metrics
     assert scores["feature_cache_hits"] == 3
     assert scores["test_accuracy"] == pytest.approx(result.metrics["test_accuracy"])
     # model.keras (preprocessing layer, VGG16, top) loads in a fresh process.
@@ -371,6 +387,8 @@ QUICK_TRANSFER = {
 
 
 def test_transfer_digits_compares_the_three_stages_fairly(tmp_path):
+    from keras_recipes.training import read_history
+
     recipe = TransferDigits(
         load_config("transfer_digits", QUICK_TRANSFER), runs_root=tmp_path
     )
@@ -382,14 +400,25 @@ def test_transfer_digits_compares_the_three_stages_fairly(tmp_path):
         assert metrics[f"{stage}_accuracy"] == stage_metrics["test_accuracy"]
         assert metrics[f"{stage}_accuracy_per_draw"] == [stage_metrics["test_accuracy"]]
     assert (metrics["train_images"], metrics["test_images"]) == (30, 360)
-    recipes, _ = recipe.draws[0]
+    # The stages ran on the base the pretraining part saved.
+    pretraining = result.run_dir / "pretraining"
+    glyph_metrics = json.loads((pretraining / "metrics.json").read_text())
+    assert metrics["glyph_val_accuracy"] == glyph_metrics["val_accuracy"]
+    assert result.history == read_history(pretraining / "history.csv")
+    configs = {
+        stage: load_config(result.run_dir / "draw_1" / stage / "config.yaml")
+        for stage in ("scratch", "bottleneck", "fine_tune")
+    }
+    base_file = str(pretraining / "pretrained_base.keras")
+    assert configs["bottleneck"].base.name == configs["fine_tune"].base.name
+    assert configs["fine_tune"].base.name == base_file
+    splits = {stage: load_splits(config)[0] for stage, config in configs.items()}
     for name in ("train", "validation", "test"):
         for stage in ("bottleneck", "fine_tune"):
             np.testing.assert_array_equal(
-                recipes[stage].splits[name].arrays,
-                recipes["scratch"].splits[name].arrays,
+                splits[stage][name].arrays, splits["scratch"][name].arrays
             )
-    scratch, tuned = recipes["scratch"].config, recipes["fine_tune"].config
+    scratch, tuned = configs["scratch"], configs["fine_tune"]
     assert scratch.data == tuned.data and scratch.train == tuned.train
     assert scratch.callbacks == tuned.callbacks and scratch.model == tuned.model
     assert scratch.base.weights is None and tuned.base.weights == "saved"
@@ -403,17 +432,40 @@ def test_transfer_digits_compares_the_three_stages_fairly(tmp_path):
     }
     assert models["scratch"].count_params() == models["fine_tune"].count_params()
     figures = sorted(p.name for p in (result.run_dir / "figures").glob("*.png"))
-    assert figures == [
-        "glyphs_and_digits.png",
-        "training_curves.png",
-        "transfer_accuracy.png",
-    ]
+    assert figures == ["labelled_digits.png", "transfer_accuracy.png"]
+    figures = sorted(p.name for p in (pretraining / "figures").glob("*.png"))
+    assert figures == ["glyphs.png", "training_curves.png"]
+
+
+def test_transfer_digits_resumes_without_pretraining_again(tmp_path):
+    overrides = {**QUICK_TRANSFER, "stages.epochs": 2}
+    first = keras_recipes.run("transfer_digits", overrides, runs_root=tmp_path)
+    pretraining = first.run_dir / "pretraining"
+    trained = (pretraining / "model.keras").stat().st_mtime_ns
+    # Interrupted during the stages: no metrics.json, one stage half done.
+    (first.run_dir / "metrics.json").unlink()
+    shutil.rmtree(first.run_dir / "figures")
+    (first.run_dir / "draw_1" / "scratch" / "metrics.json").unlink()
+    second = keras_recipes.run(
+        "transfer_digits", run_dir=first.run_dir, resume=True, runs_root=tmp_path
+    )
+    assert (pretraining / "model.keras").stat().st_mtime_ns == trained
+    assert second.metrics == first.metrics
+    assert second.history == first.history
 
 
 def test_transfer_digits_checks_the_glyph_split():
+    from keras_recipes.config import resolve
+    from keras_recipes.recipes.transfer_digits.config import GlyphPretrainingConfig
+
     with pytest.raises(ConfigError, match="fewer than the 52 letters"):
         overrides = {**QUICK_TRANSFER, "glyphs.samples_per_class": 2}
-        TransferDigits(load_config("transfer_digits", overrides)).build_data()
+        load_config("transfer_digits", overrides)
+    # The pretraining part checks its own keys, and any split it is given.
+    with pytest.raises(ConfigError, match="raise data.samples_per_class"):
+        resolve(GlyphPretrainingConfig, overrides={"data.samples_per_class": 2})
+    with pytest.raises(ConfigError, match="validation_split=0.005 holds out 26"):
+        resolve(GlyphPretrainingConfig, overrides={"train.validation_split": 0.005})
 
 
 @pytest.mark.slow

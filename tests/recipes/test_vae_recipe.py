@@ -116,7 +116,7 @@ def test_larger_latent_space_draws_samples_but_no_2d_plots(tmp_path):
     data = recipe.build_data()
     model = recipe.build_model(data)
 
-    recipe.figures(model, data, {"loss": [2.0, 1.0]})
+    recipe.figures(model, data, {"loss": [2.0, 1.0]}, recipe.evaluate(model, data))
 
     figures = sorted(p.name for p in (tmp_path / "figures").glob("*.png"))
     assert figures == [

@@ -14,7 +14,15 @@ import keras_recipes
 from keras_recipes.data.annotations import write_voc
 from keras_recipes.data.image_folder import load_images
 from keras_recipes.data.shapes import SHAPE_CLASSES, load_shapes
-from keras_recipes.detection import box_iou, evaluate_detections
+from keras_recipes.detection import (
+    box_iou,
+    evaluate_detections,
+    yolo_detector,
+    yolo_grid,
+)
+from keras_recipes.recipes.yolo.data import YoloData
+from keras_recipes.recipes.yolo.detect import keep_scores
+from keras_recipes.recipes.yolo.evaluation import YoloEvaluation
 
 QUICK = {
     "train.epochs": 6,
@@ -67,12 +75,36 @@ def test_anchors_are_kmeans_of_the_training_boxes(quick_run):
 
 def test_metrics_match_the_saved_model(quick_run):
     model = keras.saving.load_model(quick_run.run_dir / "model.keras")
-    recipe, _ = keras_recipes.Recipe.from_run_dir(quick_run.run_dir)
+    recipe, _ = keras_recipes.load_run(quick_run.run_dir)
     _, (x_test, y_test), _ = load_shapes(1, 60, image_size=64)
     found = recipe.detect(model, x_test, score_threshold=0.01)
     result = evaluate_detections(y_test, found)
     assert result["map50"] == pytest.approx(quick_run.metrics["map50"], abs=1e-6)
     assert result["map"] == pytest.approx(quick_run.metrics["map"], abs=1e-6)
+    # The recipe's evaluate returns those detections with the metrics, and
+    # cut at the figures' threshold they are what that threshold finds.
+    info = json.loads((quick_run.run_dir / "detection.json").read_text())
+    data = YoloData(
+        train=None,
+        class_names=info["class_names"],
+        anchors=np.array(info["anchors"], "float32"),
+        grid=tuple(info["grid"]),
+        test_images=x_test,
+        test_annotations=y_test,
+    )
+    evaluation = recipe.evaluate(model, data)
+    assert isinstance(evaluation, YoloEvaluation)
+    assert evaluation.metrics["map50"] == pytest.approx(
+        quick_run.metrics["map50"], abs=1e-6
+    )
+    assert evaluation.score_threshold == pytest.approx(0.01)
+    shown = keep_scores(evaluation.detections, 0.6)
+    expected = recipe.detect(model, x_test)  # postprocess.score_threshold = 0.6
+    assert sum(len(e["scores"]) for e in expected) > 0
+    for cut, again in zip(shown, expected, strict=True):
+        np.testing.assert_allclose(cut["boxes"], again["boxes"], atol=1e-4)
+        np.testing.assert_allclose(cut["scores"], again["scores"], atol=1e-6)
+        assert cut["classes"].tolist() == again["classes"].tolist()
 
 
 def test_saved_model_serves_final_boxes(quick_run):
@@ -80,7 +112,7 @@ def test_saved_model_serves_final_boxes(quick_run):
     loaded = tf.saved_model.load(str(run_dir / "export" / "saved_model"))
     _, (x_test, _), _ = load_shapes(1, 8, image_size=64)
     served = loaded.serve(x_test.astype("float32"))
-    recipe, model = keras_recipes.Recipe.from_run_dir(run_dir)
+    recipe, model = keras_recipes.load_run(run_dir)
     expected = recipe.detect(model, x_test)  # postprocess.score_threshold = 0.6
     counts = np.asarray(served["num_detections"])
     assert counts.tolist() == [len(e["scores"]) for e in expected]
@@ -99,7 +131,7 @@ def test_saved_model_serves_final_boxes(quick_run):
 
 def test_predict_prints_and_draws_boxes_in_file_pixels(quick_run, tmp_path):
     _, (x_test, _), _ = load_shapes(1, 3, image_size=64)
-    recipe, model = keras_recipes.Recipe.from_run_dir(quick_run.run_dir)
+    recipe, model = keras_recipes.load_run(quick_run.run_dir)
     expected = recipe.detect(model, x_test)  # postprocess.score_threshold
     assert sum(len(e["scores"]) for e in expected) > 0
     files = []
@@ -145,6 +177,55 @@ def test_predict_prints_and_draws_boxes_in_file_pixels(quick_run, tmp_path):
     assert drawn == ["image0.png", "image1.png", "image2.png", "large.png"]
 
 
+@pytest.mark.parametrize(
+    "backbone, filters, size",
+    [
+        ("small", (16, 32, 64, 128), (96, 96)),
+        ("small", (8, 16, 32), (64, 100)),
+        ("small", (8, 16), (33, 47)),
+        ("MobileNetV2", (), (64, 100)),
+    ],
+)
+def test_grid_is_a_function_of_the_input_size(backbone, filters, size):
+    model = yolo_detector(
+        backbone=backbone,
+        input_shape=(*size, 3),
+        filters=filters,
+        head_filters=4,
+        backbone_weights=None,
+    )
+    assert yolo_grid(size, backbone, filters) == model.output_shape[1:3]
+
+
+def test_build_data_makes_no_model_and_leaves_the_recipe_as_it_was(
+    tmp_path, monkeypatch
+):
+    import keras_recipes.detection.yolo_model as yolo_model
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("build_data must not build a model")
+
+    overrides = {**QUICK, "data.shapes.num_train": 40, "data.shapes.num_test": 4}
+    config = keras_recipes.load_config("yolo", overrides)
+    recipe = keras_recipes.get_recipe("yolo")(config, runs_root=tmp_path)
+    before = dict(vars(recipe))
+    with monkeypatch.context() as patch:
+        patch.setattr(yolo_model, "yolo_detector", no_model)
+        patch.setattr(keras.layers.Layer, "__init__", no_model)
+        data = recipe.build_data()
+    assert {k: v for k, v in vars(recipe).items() if k != "_epoch"} == {
+        k: v for k, v in before.items() if k != "_epoch"
+    }
+    assert isinstance(data, YoloData)
+    assert data.grid == (8, 8) and data.anchors.shape == (3, 2)
+    assert data.box_sizes.shape[1] == 2 and len(data.test_images) == 4
+    _, targets = next(iter(data.test))
+    assert targets.shape[1:] == (*data.grid, 3, 8)
+    model = recipe.build_model(data)
+    assert model.output_shape[1:3] == data.grid
+    np.testing.assert_allclose(recipe.build_loss(data).anchors, data.anchors)
+
+
 def test_voc_folder_gives_the_same_data_and_runs(tmp_path):
     (x_train, y_train), (x_test, y_test), names = load_shapes(200, 30, image_size=64)
     root = tmp_path / "voc"
@@ -160,14 +241,16 @@ def test_voc_folder_gives_the_same_data_and_runs(tmp_path):
     config = keras_recipes.load_config("yolo", overrides)
     recipe = keras_recipes.get_recipe("yolo")(config, runs_root=tmp_path / "runs")
     data = recipe.build_data()
+    assert isinstance(data, YoloData)
     assert data.class_names == names  # read from the annotations
     # The held-out split is the VOC test list: the same boxes (VOC keeps one
     # decimal) and, through JPEG, nearly the same pixels.
-    assert len(data.info["y_test"]) == 30
-    for read, written in zip(data.info["y_test"], y_test, strict=True):
+    assert len(data.test_annotations) == 30
+    for read, written in zip(data.test_annotations, y_test, strict=True):
         np.testing.assert_allclose(read["boxes"], written["boxes"], atol=0.051)
         assert read["classes"].tolist() == written["classes"].tolist()
-    assert np.abs(data.info["x_test"].astype(float) - x_test).mean() < 8
+    assert np.abs(data.test_images.astype(float) - x_test).mean() < 8
+    assert data.grid == (8, 8) and data.anchors.shape == (3, 2)
     # Validation is the VOC val list, encoded for the model's 8 x 8 grid.
     _, targets = next(iter(data.validation))
     assert targets.shape[1:] == (8, 8, 3, 8)

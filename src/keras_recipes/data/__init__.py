@@ -1,60 +1,52 @@
-"""Embedded data sets, image folders and augmentation."""
+"""Embedded data sets, image folders and augmentation.
 
-from keras_recipes.data.augmentation import (
-    AugmentationConfig,
-    augment_batches,
-    build_augmentation,
-)
-from keras_recipes.data.digits import load_digits, split_validation
-from keras_recipes.data.feature_cache import FeatureCache, extract_features
-from keras_recipes.data.glyphs import GLYPH_CLASSES, render_glyphs
-from keras_recipes.data.identity_folder import (
-    load_identity_folder,
-    split_identities,
-    split_images,
-)
-from keras_recipes.data.image_augmentation import RandomImageAugmentation
-from keras_recipes.data.image_folder import (
-    check_image,
-    decode_image_file,
-    files_dataset,
-    find_splits,
-    load_images,
-    scan_class_folder,
-)
-from keras_recipes.data.labelled_images import LabelledImages, select_per_class
-from keras_recipes.data.lfw import load_lfw
-from keras_recipes.data.multi_crop import predict_ten_crop, ten_crop
-from keras_recipes.data.pk_sampler import PKSampler, pk_dataset
-from keras_recipes.data.shapes import SHAPE_CLASSES, load_shapes
+The names load on first use, so a TensorFlow-free module of this package
+(such as `sections`, the config sections) imports without starting it.
+"""
 
-__all__ = [
-    "GLYPH_CLASSES",
-    "AugmentationConfig",
-    "FeatureCache",
-    "LabelledImages",
-    "PKSampler",
-    "RandomImageAugmentation",
-    "SHAPE_CLASSES",
-    "augment_batches",
-    "build_augmentation",
-    "check_image",
-    "decode_image_file",
-    "extract_features",
-    "files_dataset",
-    "find_splits",
-    "load_digits",
-    "load_identity_folder",
-    "load_images",
-    "load_lfw",
-    "load_shapes",
-    "pk_dataset",
-    "predict_ten_crop",
-    "render_glyphs",
-    "scan_class_folder",
-    "select_per_class",
-    "split_identities",
-    "split_images",
-    "split_validation",
-    "ten_crop",
-]
+import importlib
+
+_PUBLIC = {
+    "AugmentationConfig": "keras_recipes.data.sections",
+    "FeatureCache": "keras_recipes.data.feature_cache",
+    "GLYPH_CLASSES": "keras_recipes.data.glyphs",
+    "LabelledImages": "keras_recipes.data.labelled_images",
+    "PKSampler": "keras_recipes.data.pk_sampler",
+    "RandomImageAugmentation": "keras_recipes.data.image_augmentation",
+    "SHAPE_CLASSES": "keras_recipes.data.shapes",
+    "augment_batches": "keras_recipes.data.augmentation",
+    "build_augmentation": "keras_recipes.data.augmentation",
+    "check_image": "keras_recipes.data.image_folder",
+    "decode_image_file": "keras_recipes.data.image_folder",
+    "extract_features": "keras_recipes.data.feature_cache",
+    "files_dataset": "keras_recipes.data.image_folder",
+    "find_splits": "keras_recipes.data.image_folder",
+    "load_digits": "keras_recipes.data.digits",
+    "load_identity_folder": "keras_recipes.data.identity_folder",
+    "load_images": "keras_recipes.data.image_folder",
+    "load_lfw": "keras_recipes.data.lfw",
+    "load_shapes": "keras_recipes.data.shapes",
+    "pk_dataset": "keras_recipes.data.pk_sampler",
+    "predict_ten_crop": "keras_recipes.data.multi_crop",
+    "render_glyphs": "keras_recipes.data.glyphs",
+    "scan_class_folder": "keras_recipes.data.image_folder",
+    "select_per_class": "keras_recipes.data.labelled_images",
+    "split_identities": "keras_recipes.data.identity_folder",
+    "split_images": "keras_recipes.data.identity_folder",
+    "split_validation": "keras_recipes.data.digits",
+    "ten_crop": "keras_recipes.data.multi_crop",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -1,39 +1,15 @@
 """Image augmentation from config, and its parallel, seeded `tf.data` map."""
 
 import dataclasses
-from typing import Literal
 
 import tensorflow as tf
 
-from keras_recipes.config import param
 from keras_recipes.data.image_augmentation import RandomImageAugmentation
 from keras_recipes.epoch_seeding import read_epoch
 from keras_recipes.errors import ConfigError
 
 # Keeps augmentation seeds apart from the other streams of the same run seed.
 _AUGMENTATION_STREAM = 0x5EED
-
-
-@dataclasses.dataclass
-class AugmentationConfig:
-    """Random transformations applied to training images only."""
-
-    enabled: bool = param(True)
-    flip: Literal["none", "horizontal", "vertical", "horizontal_and_vertical"] = param(
-        "none"
-    )
-    rotation: float = param(0.0, minimum=0, maximum=1, doc="Fraction of a turn.")
-    zoom: float = param(0.0, minimum=0, below=1, doc="Zoom in or out by up to.")
-    translation: float = param(0.0, minimum=0, below=1, doc="Fraction of size.")
-    shear: float = param(0.0, minimum=0, maximum=1, doc="Shear factor.")
-    crop: float = param(
-        0.0, minimum=0, below=1, doc="Random crop of up to, resized back."
-    )
-    contrast: float = param(0.0, minimum=0, maximum=1)
-    brightness: float = param(0.0, minimum=0, maximum=1)
-    hue: float = param(0.0, minimum=0, maximum=1, doc="Colour shift; RGB only.")
-    saturation: float = param(0.0, minimum=0, maximum=1, doc="RGB only.")
-    fill_mode: Literal["reflect", "constant", "nearest", "wrap"] = param("constant")
 
 
 def build_augmentation(config, image_size, channels, seed=0):

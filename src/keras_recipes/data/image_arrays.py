@@ -8,57 +8,17 @@ digit, or a first-level subfolder's name) to colour latent-space plots.
 
 import dataclasses
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import tensorflow as tf
 
-from keras_recipes.config import param
 from keras_recipes.data.digits import load_digits, split_validation
 from keras_recipes.data.image_folder import check_image, find_splits, load_images
-from keras_recipes.data.source_checks import check_folder_source, check_image_size
-from keras_recipes.errors import ConfigError, DataError
+from keras_recipes.errors import DataError
 
 # The held-out test images of a folder without test/ do not depend on the
 # run's seed, so test errors stay comparable across seeds (as for the digits).
 FOLDER_TEST_SPLIT_SEED = 0
-
-
-@dataclasses.dataclass
-class ImageArraysConfig:
-    """Where the images come from and their size; pixels are scaled to [0, 1]."""
-
-    source: Literal["digits", "folder"] = param(
-        "digits", doc="digits (embedded) | folder (data.directory)"
-    )
-    directory: str | None = param(
-        None,
-        doc="Folder of images at any depth (first-level subfolders are "
-        "classes, used only to colour plots), or train/ validation/ test/ "
-        "folders of them.",
-    )
-    image_size: list[int] = param([8, 8], doc="Height and width fed to the model.")
-    color_mode: Literal["grayscale", "rgb"] = param("grayscale")
-    test_split: float = param(
-        0.2,
-        minimum=0,
-        below=1,
-        doc="Fraction held out for testing, folder without test/.",
-    )
-
-    def validate(self, key):
-        check_image_size(key, self.image_size)
-        check_folder_source(key, self.source, self.directory)
-        if self.source == "digits" and self.color_mode != "grayscale":
-            raise ConfigError(
-                f"the digits are grayscale; set {key}.color_mode=grayscale "
-                f"or use {key}.source=folder"
-            )
-
-    @property
-    def channels(self):
-        """Number of channels: 1 for grayscale, 3 for RGB."""
-        return 1 if self.color_mode == "grayscale" else 3
 
 
 @dataclasses.dataclass

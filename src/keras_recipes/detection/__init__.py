@@ -31,7 +31,7 @@ from keras_recipes.detection.targets import (
     encode_yolo_batch,
     encode_yolo_targets,
 )
-from keras_recipes.detection.yolo_model import yolo_detector
+from keras_recipes.detection.yolo_model import yolo_detector, yolo_grid
 
 __all__ = [
     "BOX_FORMATS",
@@ -59,4 +59,5 @@ __all__ = [
     "window_stride",
     "yolo_detections",
     "yolo_detector",
+    "yolo_grid",
 ]

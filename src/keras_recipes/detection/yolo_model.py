@@ -10,6 +10,58 @@ from keras_recipes.models.transfer import ApplicationPreprocessing
 from keras_recipes.weights import build_application
 
 SMALL_BACKBONE = "small"
+# The output stride of every `keras.applications` backbone.
+APPLICATION_STRIDE = 32
+# Applications whose stride-2 steps round sizes down ('valid' pooling)
+# rather than up ('same' padding, as MobileNetV2, ResNet, EfficientNet).
+_ROUNDING_DOWN = ("vgg", "densenet", "convnext")
+
+
+def yolo_grid(input_size, backbone=SMALL_BACKBONE, filters=(16, 32, 64, 128)):
+    """Returns the `(rows, columns)` grid a `yolo_detector` predicts.
+
+    A pure function of the input size and the backbone's strides, so the
+    targets can be encoded for the grid before any model is built. The small
+    backbone halves the size (rounding down) at each of its
+    `len(filters) - 1` poolings. An application backbone has a stride of 32:
+    its grid is the size over 32, rounded up for backbones with 'same'
+    padding (MobileNet V2 and V3, ResNet, EfficientNet) and down for VGG,
+    DenseNet, ConvNeXt and MobileNet; sizes that are multiples of 32 give the
+    same grid either way. Backbones with unpadded stems (Inception, Xception,
+    NASNet) may differ; `yolo_detector(grid=...)` checks the grid against
+    the model it builds.
+
+    Args:
+        input_size: `(height, width)` of the input in pixels (a longer
+            shape such as `(height, width, 3)` is read for its first two).
+        backbone: `"small"` or a `keras.applications` name.
+            Defaults to `"small"`.
+        filters: Filters of the small backbone's blocks; only their number
+            matters. Defaults to `(16, 32, 64, 128)`.
+
+    Returns:
+        A tuple `(rows, columns)` of ints.
+
+    Example:
+
+    >>> yolo_grid((96, 128))
+    (12, 16)
+    >>> yolo_grid((100, 100), backbone="MobileNetV2")
+    (4, 4)
+    """
+    height, width = (int(s) for s in tuple(input_size)[:2])
+    if min(height, width) < 1:
+        raise ValueError(
+            f"`input_size` must be positive. Received: input_size={input_size}"
+        )
+    if backbone == SMALL_BACKBONE:
+        poolings = max(len(filters) - 1, 0)
+        return height // 2**poolings, width // 2**poolings
+    if str(backbone).lower().startswith(_ROUNDING_DOWN) or (
+        str(backbone).lower() == "mobilenet"
+    ):
+        return height // APPLICATION_STRIDE, width // APPLICATION_STRIDE
+    return -(-height // APPLICATION_STRIDE), -(-width // APPLICATION_STRIDE)
 
 
 def _conv_block(x, filters, kernel_size, name):

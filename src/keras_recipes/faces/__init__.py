@@ -6,6 +6,7 @@ from keras_recipes.faces.recognition import (
     UNKNOWN,
     EnrollmentDatabase,
     embed_images,
+    enroll_one_per_identity,
     one_shot_accuracy,
     open_set_accuracy,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "EnrollmentDatabase",
     "best_threshold",
     "embed_images",
+    "enroll_one_per_identity",
     "equal_error_rate",
     "one_shot_accuracy",
     "open_set_accuracy",

@@ -225,6 +225,47 @@ class EnrollmentDatabase:
         return database
 
 
+def enroll_one_per_identity(
+    embeddings,
+    labels,
+    names,
+    seed=0,
+    distance="squared_euclidean",
+    threshold=None,
+):
+    """Enrols one random image of every identity, as a one-shot gallery.
+
+    Args:
+        embeddings: Array `[N, D]`.
+        labels: Integer identity of each item, `[N]`.
+        names: Name of each identity, indexed by label.
+        seed: Seed of the draws. Defaults to `0`.
+        distance: `"squared_euclidean"` or `"euclidean"`. Defaults to
+            `"squared_euclidean"`.
+        threshold: Largest distance of a match, or `None`. Defaults to
+            `None`.
+
+    Returns:
+        `(database, gallery)`: the `EnrollmentDatabase` and the int64 index
+        of each enrolled item, one per identity in label order.
+
+    Example:
+
+    ```python
+    database, gallery = enroll_one_per_identity(embeddings, labels, names)
+    ```
+    """
+    labels = np.asarray(labels).reshape(-1)
+    rng = np.random.default_rng(seed)
+    database = EnrollmentDatabase(distance, threshold)
+    gallery = []
+    for label in np.unique(labels):
+        index = int(rng.choice(np.flatnonzero(labels == label)))
+        database.enroll(names[label], embeddings[index])
+        gallery.append(index)
+    return database, np.asarray(gallery, dtype="int64")
+
+
 def embed_images(model, images, batch_size=256):
     """Returns the embeddings of `images` as a NumPy array.
 

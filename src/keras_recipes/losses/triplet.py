@@ -133,7 +133,7 @@ class TripletLoss(keras.losses.Loss):
                 "margin": self.margin,
                 "mining": self.mining,
                 "distance": self.distance,
-                "dtype": self._dtype_policy.name,
+                "dtype": self.dtype,
             }
         )
         return config

@@ -1,51 +1,51 @@
-"""The built-in recipes; importing this package registers them."""
+"""The built-in recipes, one package each: `config` (no TensorFlow) and `recipe`.
 
-from keras_recipes.recipes.autoencoder import AutoencoderConfig, AutoencoderRecipe
-from keras_recipes.recipes.basics import (
-    MLP,
-    DeepMLP,
-    LinearRegression,
-    LogisticRegression,
-)
-from keras_recipes.recipes.char_rnn import CharRNN, CharRNNConfig
-from keras_recipes.recipes.face_triplet import FaceTriplet, FaceTripletConfig
-from keras_recipes.recipes.small_data_classifier import (
-    SmallDataClassifier,
-    SmallDataClassifierConfig,
-)
-from keras_recipes.recipes.style_transfer import StyleTransfer, StyleTransferConfig
-from keras_recipes.recipes.transfer_digits import TransferDigits, TransferDigitsConfig
-from keras_recipes.recipes.vae import VAEConfig, VAERecipe
-from keras_recipes.recipes.vgg16_bottleneck import (
-    VGG16Bottleneck,
-    VGG16BottleneckConfig,
-)
-from keras_recipes.recipes.vgg16_fine_tune import VGG16FineTune, VGG16FineTuneConfig
-from keras_recipes.recipes.yolo import YoloConfig, YoloRecipe
+The classes load on first use, so importing this package stays quick and
+`python -m keras_recipes.recipes.NAME` runs the recipe's package cleanly.
+"""
 
-__all__ = [
-    "AutoencoderConfig",
-    "AutoencoderRecipe",
-    "MLP",
-    "DeepMLP",
-    "LinearRegression",
-    "LogisticRegression",
-    "CharRNN",
-    "CharRNNConfig",
-    "FaceTriplet",
-    "FaceTripletConfig",
-    "SmallDataClassifier",
-    "SmallDataClassifierConfig",
-    "StyleTransfer",
-    "StyleTransferConfig",
-    "YoloConfig",
-    "YoloRecipe",
-    "VAEConfig",
-    "TransferDigits",
-    "TransferDigitsConfig",
-    "VAERecipe",
-    "VGG16Bottleneck",
-    "VGG16BottleneckConfig",
-    "VGG16FineTune",
-    "VGG16FineTuneConfig",
-]
+import importlib
+
+_PUBLIC = {
+    "AutoencoderConfig": "autoencoder.config",
+    "AutoencoderRecipe": "autoencoder.recipe",
+    "CharRNN": "char_rnn.recipe",
+    "CharRNNConfig": "char_rnn.config",
+    "DeepMLP": "basics.recipe",
+    "FaceTriplet": "face_triplet.recipe",
+    "FaceTripletConfig": "face_triplet.config",
+    "GlyphPretraining": "transfer_digits.recipe",
+    "GlyphPretrainingConfig": "transfer_digits.config",
+    "LinearRegression": "basics.recipe",
+    "LogisticRegression": "basics.recipe",
+    "MLP": "basics.recipe",
+    "SmallDataClassifier": "small_data_classifier.recipe",
+    "SmallDataClassifierConfig": "small_data_classifier.config",
+    "StyleTransfer": "style_transfer.recipe",
+    "StyleTransferConfig": "style_transfer.config",
+    "TransferDigits": "transfer_digits.recipe",
+    "TransferDigitsConfig": "transfer_digits.config",
+    "VAEConfig": "vae.config",
+    "VAERecipe": "vae.recipe",
+    "VGG16Bottleneck": "vgg16_bottleneck.recipe",
+    "VGG16BottleneckConfig": "vgg16_bottleneck.config",
+    "VGG16FineTune": "vgg16_fine_tune.recipe",
+    "VGG16FineTuneConfig": "vgg16_fine_tune.config",
+    "YoloConfig": "yolo.config",
+    "YoloRecipe": "yolo.recipe",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        module = importlib.import_module(f"{__name__}.{_PUBLIC[name]}")
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -125,3 +125,28 @@ def plot_rows(rows, labels, path):
     columns = len(rows[0])
     grid = np.concatenate([np.clip(row, 0.0, 1.0) for row in rows])
     return plot_image_grid(grid, path, columns=columns, row_labels=labels)
+
+
+def plot_examples(rows, labels, test_labels, path):
+    """Draws the same few test images, one of each class first, in each row.
+
+    Args:
+        rows: Arrays `[N, height, width, channels]` in `[0, 1]` that follow
+            the test set image for image: the test images themselves, and
+            their reconstructions by a model or PCA. No default.
+        labels: One label per row. No default.
+        test_labels: Int labels of the test images, `-1` for none; they
+            pick the columns with `class_examples`. No default.
+        path: PNG file to write. No default.
+
+    Returns:
+        `path`.
+
+    Example:
+
+    ```python
+    plot_examples([x_test, reconstructions], ["original", "model"], y_test, "r.png")
+    ```
+    """
+    chosen = class_examples(test_labels)
+    return plot_rows([np.asarray(row)[chosen] for row in rows], labels, path)

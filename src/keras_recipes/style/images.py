@@ -109,6 +109,28 @@ def load_image(source, height, width=None):
     return fit_size(read_image(source), height, width)
 
 
+def save_image(pixels, path):
+    """Writes an RGB array as an 8-bit image file.
+
+    Args:
+        pixels: Array `[H, W, 3]` with values in [0, 255]; rounded and
+            clipped.
+        path: The file to write, e.g. `figures/result.png`.
+
+    Returns:
+        `path`.
+
+    Example:
+
+    ```python
+    save_image(content, "content.png")
+    ```
+    """
+    image = np.clip(np.round(np.asarray(pixels)), 0, 255).astype("uint8")
+    Image.fromarray(image).save(path)
+    return path
+
+
 def initial_image(content, method="content", noise_ratio=0.6, seed=0):
     """Returns the image the optimisation starts from.
 

@@ -7,6 +7,39 @@ import tensorflow as tf
 from keras_recipes.seeding import set_op_determinism
 
 
+def image_step(loss, image, optimizer, clip=True):
+    """Takes one optimiser step on the image's pixels and returns the terms.
+
+    `build_step` compiles it into a function, and `StyleTransferModel`
+    runs it as its `train_step`, so both take the very same step.
+
+    Args:
+        loss: Callable from the image to a `dict` of scalar terms with the
+            total under `"loss"`, such as a `StyleTransferLoss`.
+        image: The variable `[1, H, W, 3]` being optimised.
+        optimizer: A built `keras.optimizers.Optimizer`.
+        clip: Whether to keep the pixels in [0, 255] after the step.
+            Defaults to `True`.
+
+    Returns:
+        The `dict` of loss terms computed before the update.
+
+    Example:
+
+    ```python
+    optimizer.build([image])
+    terms = image_step(loss, image, optimizer)
+    ```
+    """
+    with tf.GradientTape() as tape:
+        terms = loss(image)
+    gradient = tape.gradient(terms["loss"], image)
+    optimizer.apply_gradients([(gradient, image)])
+    if clip:
+        image.assign(tf.clip_by_value(image, 0.0, 255.0))
+    return terms
+
+
 def build_step(loss, image, optimizer, jit_compile=False, clip=True):
     """Returns a `tf.function` that takes one optimiser step on the image.
 
@@ -36,13 +69,7 @@ def build_step(loss, image, optimizer, jit_compile=False, clip=True):
     optimizer.build([image])
 
     def update():
-        with tf.GradientTape() as tape:
-            terms = loss(image)
-        gradient = tape.gradient(terms["loss"], image)
-        optimizer.apply_gradients([(gradient, image)])
-        if clip:
-            image.assign(tf.clip_by_value(image, 0.0, 255.0))
-        return terms
+        return image_step(loss, image, optimizer, clip)
 
     compiled = tf.function(update, jit_compile=jit_compile)
     if not jit_compile:

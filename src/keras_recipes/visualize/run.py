@@ -3,9 +3,9 @@
 import keras
 import numpy as np
 
+from keras_recipes.api import load_run
 from keras_recipes.errors import UserError
 from keras_recipes.seeding import set_seed
-from keras_recipes.training import Recipe
 from keras_recipes.visualize.patches import top_patches
 from keras_recipes.visualize.plots import plot_filters, plot_unit_patches
 
@@ -89,7 +89,7 @@ def visualize_run(run_dir, layer_names=None, top_k=9, max_images=2000):
     found["block1_conv"].patches.shape  # (32, 9, 3, 3, 1)
     ```
     """
-    recipe, model = Recipe.from_run_dir(run_dir)
+    recipe, model = load_run(run_dir)
     convolutions = conv_layer_names(model)
     if not convolutions:
         raise UserError(f"the model of {run_dir} has no Conv2D layer to visualise")
@@ -122,27 +122,3 @@ def visualize_run(run_dir, layer_names=None, top_k=9, max_images=2000):
             value_range=(low, high),
         )
     return found
-
-
-def visualize_command(args):
-    """Runs `visualize RUN_DIR [--layer NAME] [--images N]` of the command line.
-
-    Args:
-        args: The parsed `argparse` arguments: `run_dir`, `layer` (a list or
-            `None`) and `images`.
-
-    Returns:
-        The exit status, 0.
-
-    Example:
-
-    ```python
-    visualize_command(build_parser().parse_args(["visualize", "runs/x/1"]))
-    ```
-    """
-    found = visualize_run(args.run_dir, args.layer or None, max_images=args.images)
-    for name, result in found.items():
-        size = result.field.size
-        print(f"{name}: {result.patches.shape[0]} units, {size}x{size} receptive field")
-    print(f"figures written to {args.run_dir}/figures/")
-    return 0

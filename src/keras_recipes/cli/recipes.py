@@ -1,0 +1,41 @@
+"""Commands about recipes: list, show and run."""
+
+from keras_recipes.cli.output import print_metrics
+
+
+def list_command(args):
+    """Prints each recipe's name and one-line description."""
+    from keras_recipes.catalog import list_recipes
+
+    for name, description in list_recipes().items():
+        print(f"{name:28s} {description}")
+    return 0
+
+
+def show_command(args):
+    """Prints the resolved config as YAML."""
+    import yaml
+
+    from keras_recipes.api import load_config
+    from keras_recipes.config import to_dict
+
+    config = load_config(args.recipe, args.set)
+    print(yaml.safe_dump(to_dict(config), sort_keys=False), end="")
+    return 0
+
+
+def run_command(args):
+    """Runs a recipe and prints its metrics."""
+    from keras_recipes.api import run
+
+    result = run(
+        args.recipe,
+        overrides=args.set,
+        run_dir=args.run_dir,
+        resume=args.resume,
+        runs_root=args.runs_root,
+        quick=args.quick,
+    )
+    print_metrics(result.metrics)
+    print(f"run directory: {result.run_dir}")
+    return 0

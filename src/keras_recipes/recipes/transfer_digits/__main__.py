@@ -1,0 +1,6 @@
+import sys
+
+from keras_recipes.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["run", "transfer_digits", *sys.argv[1:]]))

@@ -1,0 +1,71 @@
+"""Detections for image files, in each file's own pixels, drawn to PNGs."""
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from keras_recipes.data.image_folder import load_images
+from keras_recipes.detection.drawing import plot_detections
+from keras_recipes.recipes.yolo.detect import detect
+
+
+def predict_files(model, paths, info, postprocess, folder):
+    """Returns `(path, text)` per file and draws its detections.
+
+    Each file is resized to the model's input, detected, and its boxes are
+    scaled back to the file's pixels.
+
+    Args:
+        model: The trained detector.
+        paths: Image files.
+        info: The run's `detection.json` (`image_size`, `anchors` and
+            `class_names`).
+        postprocess: The `postprocess` section (`score_threshold`,
+            `iou_threshold`, `max_detections`).
+        folder: Where `<file stem>.png` drawings go; created if missing.
+
+    Returns:
+        A list of `(path, text)`; the text lists `class score [x1 y1 x2 y2]`
+        per detection, best first, or says `no detections`.
+
+    Example:
+
+    ```python
+    rows = predict_files(model, ["a.jpg"], info, config.postprocess, out)
+    ```
+    """
+    height, width = info["image_size"]
+    images = load_images(paths, (height, width), 3)
+    detections = detect(
+        model,
+        images,
+        np.asarray(info["anchors"], "float32"),
+        (height, width),
+        postprocess,
+        postprocess.score_threshold,
+    )
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = info["class_names"]
+    rows = []
+    for path, found in zip(paths, detections, strict=True):
+        with Image.open(path) as original:
+            scale = np.array([original.width / width, original.height / height] * 2)
+            pixels = np.asarray(original.convert("RGB"))
+        found = {**found, "boxes": found["boxes"] * scale}
+        plot_detections(
+            pixels[None],
+            folder / f"{Path(path).stem}.png",
+            predictions=[found],
+            class_names=names,
+            columns=1,
+        )
+        items = [
+            f"{names[label]} {score:.2f} [{' '.join(f'{v:.0f}' for v in box)}]"
+            for box, score, label in zip(
+                found["boxes"], found["scores"], found["classes"], strict=True
+            )
+        ]
+        rows.append((str(path), "; ".join(items) or "no detections"))
+    return rows
