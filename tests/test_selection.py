@@ -199,7 +199,9 @@ def test_evaluate_with_tta_on_a_classifier_run(tmp_path, capsys):
     }
     result = keras_recipes.run("small_data_classifier", overrides, runs_root=tmp_path)
     capsys.readouterr()
-    assert main(["evaluate", str(result.run_dir), "--tta", "flip", "crop"]) == 0
+    assert (
+        main(["evaluate", str(result.run_dir), "--tta", "flip", "crop", "--json"]) == 0
+    )
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["tta_views"] == 10
     assert metrics["test_accuracy_single"] == pytest.approx(

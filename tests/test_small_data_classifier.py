@@ -138,7 +138,7 @@ def test_cli_run_and_evaluate(tmp_path):
     assert result.returncode == 0, result.stderr
     metrics = json.loads((tmp_path / "my_run" / "metrics.json").read_text())
     assert f"test_accuracy: {metrics['test_accuracy']:.4f}" in result.stdout
-    evaluated = run_cli("evaluate", tmp_path / "my_run")
+    evaluated = run_cli("evaluate", tmp_path / "my_run", "--json")
     assert evaluated.returncode == 0, evaluated.stderr
     again = json.loads(evaluated.stdout)
     assert again["test_accuracy"] == pytest.approx(metrics["test_accuracy"], abs=1e-6)
@@ -161,3 +161,52 @@ def test_quick_run_applies_the_recipe_quick_settings_first(tmp_path):
     )
     assert result.config.model.filters == [16]  # from the quick settings
     assert len(result.history["loss"]) == 1  # the user's override wins
+
+
+def test_augmentation_preview_draws_across_classes_by_seed():
+    from keras_recipes.recipes.small_data_classifier.data import preview_indices
+
+    labels = np.repeat(np.arange(10), 50)
+    picked = preview_indices(labels, 8, seed=42)
+    assert len(picked) == 8 and len(set(labels[picked])) == 8
+    assert picked == preview_indices(labels, 8, seed=42)
+    assert picked != preview_indices(labels, 8, seed=1)
+    # Two classes, one nine times the other: four images of each.
+    skewed = np.array([0] * 90 + [1] * 10)
+    assert np.bincount(skewed[preview_indices(skewed, 8, seed=0)]).tolist() == [4, 4]
+    assert preview_indices(np.array([3, 3]), 8, seed=0) in ([0, 1], [1, 0])
+
+
+def test_preview_images_are_training_images_of_the_named_classes():
+    # Without augmentation, an epoch of `train` holds the images themselves.
+    overrides = {**QUICK, "data.augmentation.enabled": False}
+    config = keras_recipes.load_config("small_data_classifier", overrides)
+    data = SmallDataClassifier(config).build_data()
+    assert data.preview_images.shape == (8, 8, 8, 1)
+    assert len(set(data.preview_labels)) == 8
+    # Each preview image is a training image of the class it is labelled with.
+    pool = {}
+    for images, labels in data.train.take(data.steps_per_epoch):
+        for image, label in zip(images.numpy(), labels.numpy(), strict=True):
+            pool.setdefault(data.class_names[label], []).append(image)
+    for image, name in zip(data.preview_images, data.preview_labels, strict=True):
+        assert min(np.abs(image - other).max() for other in pool[name]) < 1e-4
+
+
+def test_training_curves_mark_the_best_and_the_early_stopping_epoch():
+    config = keras_recipes.load_config("small_data_classifier", {"train.epochs": 10})
+    recipe = SmallDataClassifier(config)
+    history = {
+        "accuracy": [0.5, 0.7, 0.75, 0.8, 0.82],
+        "loss": [0.9, 0.6, 0.5, 0.45, 0.4],
+        "val_accuracy": [0.6, 0.8, 0.7, 0.85, 0.8],
+        "val_loss": [1.0, 0.7, 0.8, 0.75, 0.9],
+    }
+    marks = recipe.history_marks(history)
+    assert marks == {"best_epoch": 2, "stopped_epoch": 5, "monitor": "val_loss"}
+    by_accuracy = keras_recipes.load_config(
+        "small_data_classifier",
+        {"train.epochs": 5, "callbacks.early_stopping.monitor": "val_accuracy"},
+    )
+    marks = SmallDataClassifier(by_accuracy).history_marks(history)
+    assert marks == {"best_epoch": 4, "stopped_epoch": None, "monitor": "val_accuracy"}

@@ -19,6 +19,7 @@ _PUBLIC = {
     "Evaluation": "keras_recipes.training",
     "Recipe": "keras_recipes.training",
     "RunResult": "keras_recipes.training",
+    "custom_objects": "keras_recipes.portable",
     "get_recipe": "keras_recipes.catalog",
     "list_recipes": "keras_recipes.catalog",
     "load_config": "keras_recipes.api",

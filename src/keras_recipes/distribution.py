@@ -78,6 +78,9 @@ def read_tf_config():
     return data
 
 
+_MIRRORED = {}
+
+
 def build_strategy(config):
     """Returns the `tf.distribute.Strategy` the `distribute` section names.
 
@@ -111,7 +114,15 @@ def build_strategy(config):
         devices = None
         if config.cpu_devices > 1:
             devices = split_cpu(config.cpu_devices)
-        return tf.distribute.MirroredStrategy(devices)
+        # A second MirroredStrategy over the same devices in one process
+        # numbers its collective operations from the start again, and they
+        # collide with the first one's ("Shape mismatch in the collective
+        # instance"): runs in one process (an orchestrating recipe's stages,
+        # cross-validation folds) share one strategy per set of devices.
+        key = tuple(devices or ())
+        if key not in _MIRRORED:
+            _MIRRORED[key] = tf.distribute.MirroredStrategy(devices)
+        return _MIRRORED[key]
     if name == "multi_worker":
         read_tf_config()
         try:

@@ -478,12 +478,13 @@ def _remeasure(run_dir, config):
     import keras
 
     from keras_recipes.catalog import get_recipe
+    from keras_recipes.saving import restore_compile
     from keras_recipes.seeding import set_seed
 
     path = run_dir / "model.keras"
     if not path.is_file():
         return None, None, None
-    model = keras.saving.load_model(path)
+    model = restore_compile(keras.saving.load_model(path), path)
     recipe = get_recipe(config.recipe)(config, run_dir=run_dir)
     set_seed(config.seed)
     try:

@@ -5,14 +5,16 @@ import dataclasses
 import datetime
 import hashlib
 import math
+import platform
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 import keras
 
 from keras_recipes import config as config_lib
-from keras_recipes.callbacks import build_callbacks, read_backup_pointer
+from keras_recipes.callbacks import best_value, build_callbacks, read_backup_pointer
 from keras_recipes.distribution import (
     build_strategy,
     is_chief,
@@ -37,7 +39,7 @@ from keras_recipes.precision import (
     resolve_mixed_precision,
 )
 from keras_recipes.saving import (
-    save_model_atomic,
+    restore_compile,
     write_json_atomic,
     write_text_atomic,
 )
@@ -142,6 +144,93 @@ def _timestamp():
     return datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
+# Beside config.yaml: the class that ran and what `auto` settings chose.
+RUN_INFO = "run.json"
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A `KeyboardInterrupt` during `Recipe.run`, with the run directory to resume.
+
+    Attributes:
+        run_dir: The run directory, which holds `config.yaml` and (after the
+            first finished epoch) the backup `--resume` continues from.
+    """
+
+    def __init__(self, run_dir):
+        super().__init__(str(run_dir))
+        self.run_dir = Path(run_dir)
+
+
+def fit_verbosity(setting, stream=None):
+    """Returns the `verbose` of `Model.fit` for a `train.verbose` setting.
+
+    `"auto"` gives progress bars (`1`) on a terminal and one line per epoch
+    (`2`) when the output goes to a file or a pipe, so logs hold neither
+    carriage returns nor colour codes.
+
+    Args:
+        setting: `"auto"`, `0`, `1` or `2`.
+        stream: The stream the progress goes to. Defaults to `sys.stdout`.
+
+    Returns:
+        `0`, `1` or `2`.
+
+    Example:
+
+    ```python
+    model.fit(data, verbose=fit_verbosity("auto"))
+    ```
+    """
+    if setting != "auto":
+        return setting
+    stream = sys.stdout if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return 1 if isatty is not None and isatty() else 2
+
+
+def class_path(cls):
+    """Returns `module:qualname` of a class, as `run.json` records it.
+
+    Args:
+        cls: A class.
+
+    Returns:
+        A `str` such as
+        `"keras_recipes.recipes.small_data_classifier.recipe:SmallDataClassifier"`.
+
+    Example:
+
+    ```python
+    class_path(type(recipe))
+    ```
+    """
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def versions():
+    """Returns the versions a run used: this package, Keras, TensorFlow, Python.
+
+    Returns:
+        A `dict` of package name to version string.
+
+    Example:
+
+    ```python
+    versions()["keras"]  # "3.15.1"
+    ```
+    """
+    import tensorflow as tf
+
+    import keras_recipes
+
+    return {
+        "keras_recipes": keras_recipes.__version__,
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "python": platform.python_version(),
+    }
+
+
 class Recipe:
     """Wires data, model, compile, callbacks, fit, evaluation, export and figures.
 
@@ -151,7 +240,7 @@ class Recipe:
     uses as arguments and returns what it makes; `run()` passes them on and
     writes the run directory:
 
-        config.yaml  model.keras  checkpoints/  logs/  history.csv
+        config.yaml  run.json  model.keras  checkpoints/  logs/  history.csv
         metrics.json  figures/*.png  backup/ (while a run is unfinished)
 
     A step may read `self.config`, `self.run_dir`, `self.strategy`,
@@ -189,6 +278,10 @@ class Recipe:
     # Overrides that make a run of seconds (tiny model, few epochs) for smoke
     # tests and `run NAME --quick`; the numbers are not meant to be good.
     quick = {}
+    # Names of the values each row of `predict` holds after the path (the
+    # columns of `predict --output`), and how a terminal line shows them.
+    prediction_columns = ("prediction",)
+    prediction_format = "{prediction}"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -390,7 +483,7 @@ class Recipe:
                 steps_per_epoch=steps_per_epoch,
                 validation_steps=validation_steps,
                 callbacks=callbacks,
-                verbose=self.config.train.verbose,
+                verbose=fit_verbosity(self.config.train.verbose),
                 initial_epoch=initial_epoch,
             )
         return model.fit(
@@ -401,7 +494,7 @@ class Recipe:
             validation_steps=validation_steps,
             callbacks=list(callbacks),
             shuffle=False,  # the tf.data pipeline shuffles
-            verbose=self.config.train.verbose,
+            verbose=fit_verbosity(self.config.train.verbose),
             initial_epoch=initial_epoch,
         )
 
@@ -426,21 +519,49 @@ class Recipe:
         )
 
     def export(self, model, data, evaluation):
-        """Saves `model` as the config's `export` section asks.
+        """Writes `model` in the formats of the config's `export` section.
+
+        `keras` saves the trained model as `model.keras`; `saved_model`,
+        `onnx` and `litert` write `serving_model(model, data)` to `export/`
+        (`quantize: int8` quantizes the ONNX and LiteRT weights).
 
         Args:
             model: The trained model.
             data: What `build_data` returned.
             evaluation: What `evaluate` returned.
         """
-        if self.config.export.keras:
-            save_model_atomic(model, self.run_dir / "model.keras")
-        if self.config.export.saved_model:
-            target = self.run_dir / "export" / "saved_model"
-            temp = target.with_name(".saved_model.partial")
-            shutil.rmtree(temp, ignore_errors=True)
-            model.export(str(temp), verbose=False)
-            temp.replace(target)
+        from keras_recipes.exporting import write_exports
+
+        export = self.config.export
+        write_exports(
+            self.run_dir,
+            model,
+            export.formats,
+            export.quantize,
+            serving_model=lambda: self.serving_model(model, data),
+        )
+
+    def serving_model(self, model, data):
+        """Returns the model the serving formats hold: raw inputs in.
+
+        SavedModel, ONNX and LiteRT files should need nothing of this
+        package: this model takes what a user has (images with pixels in
+        [0, 255], raw table rows) and does the recipe's preprocessing
+        inside. The default is `model` itself, for the recipes whose model
+        already takes raw inputs; a recipe whose model reads scaled inputs
+        (or returns raw grids) overrides it.
+
+        Args:
+            model: The trained model, as `build_model` made it (or a
+                finished run's `model.keras`).
+            data: What `build_data` returned; `None` when the `export`
+                command exports a finished run, whose files (in
+                `self.run_dir`) then hold what the wrapper needs.
+
+        Returns:
+            A `keras.Model` with one input.
+        """
+        return model
 
     def figures(self, model, data, history, evaluation):
         """Draws the run's figures into `figures/`.
@@ -451,10 +572,54 @@ class Recipe:
             history: Metric name to per-epoch values, over the whole run.
             evaluation: What `evaluate` returned.
         """
-        plot_history(history, self.figure_path("training_curves.png"))
+        plot_history(
+            history,
+            self.figure_path("training_curves.png"),
+            **self.history_marks(history),
+        )
+
+    def history_marks(self, history):
+        """Returns the best epoch and the early-stopping epoch to mark on curves.
+
+        The best epoch is the one early stopping (else the checkpoint)
+        judged best by its `monitor`; the stop is marked when early stopping
+        ended the run before `train.epochs`.
+
+        Args:
+            history: Metric name to per-epoch values, over the whole run.
+
+        Returns:
+            A `dict` of `best_epoch`, `stopped_epoch` (counted from 1, or
+            `None`) and `monitor`: keyword arguments of `plot_history`.
+        """
+        callbacks = getattr(self.config, "callbacks", None)
+        stop = getattr(callbacks, "early_stopping", None)
+        checkpoint = getattr(callbacks, "model_checkpoint", None)
+        watch = next((c for c in (stop, checkpoint) if c and c.enabled), None)
+        monitor = watch.monitor if watch is not None else "val_loss"
+        best = best_value(history, monitor, watch.mode if watch else "auto")
+        epochs = len(history.get("loss", next(iter(history.values()), [])))
+        stopped = stop is not None and stop.enabled
+        stopped = stopped and 0 < epochs < getattr(self.config.train, "epochs", 0)
+        if best is None:
+            return {"best_epoch": None, "stopped_epoch": None, "monitor": None}
+        return {
+            "best_epoch": list(history[monitor]).index(best) + 1,
+            "stopped_epoch": epochs if stopped else None,
+            "monitor": monitor,
+        }
 
     def predict(self, model, paths):
-        """Returns one result row per input file, for `keras_recipes predict`."""
+        """Returns one row per image file, for `keras_recipes predict`.
+
+        Args:
+            model: The run's model.
+            paths: Image files, and folders searched at any depth.
+
+        Returns:
+            A list of `(path, *values)` rows; `prediction_columns` names the
+            values and `prediction_format` shows them on a terminal.
+        """
         raise UserError(f"recipe '{self.name}' does not support predict")
 
     # The driver.
@@ -465,7 +630,9 @@ class Recipe:
         The steps run under the configured dtype policy, and the model is
         built and compiled in the scope of the configured distribution
         strategy. In a multi-worker cluster only the chief writes the run
-        directory; the other workers write to a temporary folder.
+        directory; the other workers write to a temporary folder. Ctrl-C
+        raises `RunInterrupted`, which names the run directory to resume,
+        once that directory holds `config.yaml`.
 
         Returns:
             The `RunResult` with the run directory, history and metrics.
@@ -477,8 +644,19 @@ class Recipe:
         set_seed(self.config.seed, deterministic=not jit)
         setting = getattr(self.config.train, "mixed_precision", "float32")
         self.dtype_policy = resolve_mixed_precision(setting, self.strategy)
-        with dtype_policy(self.dtype_policy):
-            return self._run_steps()
+        try:
+            with dtype_policy(self.dtype_policy):
+                return self._run_steps()
+        except RunInterrupted:
+            raise
+        except KeyboardInterrupt:
+            # Say where to resume once the run directory holds a config.
+            started = self.run_dir is not None and (
+                (self.run_dir / "config.yaml").is_file()
+            )
+            if not started or not is_chief(self.strategy):
+                raise
+            raise RunInterrupted(self.run_dir) from None
 
     def _run_steps(self):
         data = self.build_data()
@@ -498,6 +676,7 @@ class Recipe:
         self.run_dir = self.prepare_run_dir() if chief else self.worker_dir()
         print(f"run directory: {self.run_dir}", flush=True)
         config_lib.save_config(self.config, self.run_dir / "config.yaml")
+        self.record_run(model)
         finished, initial_epoch = self.restore_history() if self.resume else ({}, 0)
         callbacks = self.build_callbacks(data, finished)
         fitted = self.fit(model, data, callbacks, initial_epoch=initial_epoch)
@@ -520,6 +699,66 @@ class Recipe:
         if not chief:
             shutil.rmtree(self.run_dir, ignore_errors=True)
         return RunResult(self.run_dir, history, metrics, self.config, self.timings)
+
+    def run_info(self, model):
+        """Returns what `run.json` records: the class that ran, every automatic choice.
+
+        Args:
+            model: The compiled model.
+
+        Returns:
+            A `dict` with `recipe`, `class` (`module:qualname`, so that the
+            run's `config.yaml` rebuilds this class), `resolved` (the dtype
+            policy `train.mixed_precision` gave, the devices, the strategy,
+            whether the train step is XLA-compiled, the fit verbosity),
+            `versions` and `started` (UTC).
+        """
+        cls = type(self)
+        module = sys.modules.get(cls.__module__)
+        train = self.config.train
+        distribute = getattr(self.config, "distribute", None)
+        return {
+            "recipe": self.config.recipe,
+            "class": class_path(cls),
+            "class_file": getattr(module, "__file__", None),
+            "resolved": {
+                "mixed_precision": self.dtype_policy,
+                "devices": self.strategy.num_replicas_in_sync,
+                "strategy": getattr(distribute, "strategy", "none"),
+                "jit_compile": bool(getattr(model, "jit_compile", False)),
+                "verbose": fit_verbosity(getattr(train, "verbose", "auto")),
+            },
+            "versions": versions(),
+            "started": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                timespec="seconds"
+            ),
+        }
+
+    def record_run(self, model):
+        """Writes `run.json` and prints the choices it records.
+
+        Args:
+            model: The compiled model.
+
+        Returns:
+            The `dict` written.
+        """
+        info = self.run_info(model)
+        write_json_atomic(self.run_dir / RUN_INFO, info)
+        resolved = info["resolved"]
+        setting = getattr(self.config.train, "mixed_precision", "float32")
+        print(f"recipe: {info['recipe']} ({info['class']})")
+        print(
+            f"precision: {resolved['mixed_precision']} (train.mixed_precision: "
+            f"{setting}); devices: {resolved['devices']} (distribute.strategy: "
+            f"{resolved['strategy']}); jit_compile: "
+            f"{str(resolved['jit_compile']).lower()}"
+        )
+        print(
+            "versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
+            flush=True,
+        )
+        return info
 
     def worker_dir(self):
         """Returns the temporary folder a non-chief worker writes into.
@@ -625,7 +864,7 @@ def load_model_safely(path):
     ```
     """
     try:
-        return keras.saving.load_model(path, safe_mode=True)
+        model = keras.saving.load_model(path, safe_mode=True)
     except ValueError as error:
         if "safe_mode" not in str(error):
             raise
@@ -633,6 +872,7 @@ def load_model_safely(path):
             f"refusing to load {path}: it holds Python code that would run on "
             f"loading (e.g. a Lambda layer); this package keeps Keras's safe_mode on"
         ) from None
+    return restore_compile(model, path)
 
 
 def latest_unfinished_run(runs_root, name):

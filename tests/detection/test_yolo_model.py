@@ -40,8 +40,8 @@ def test_application_backbone_by_name():
     assert model.output_shape == (None, 2, 2, 2, 7)
     # Its own preprocessing is built in: [0, 255] maps to [-1, 1].
     layer = model.get_layer("preprocessing")
-    values = keras.ops.convert_to_numpy(layer(np.array([[0.0, 127.5, 255.0]])))
-    np.testing.assert_allclose(values, [[-1.0, 0.0, 1.0]], atol=1e-6)
+    values = keras.ops.convert_to_numpy(layer(np.array([[[[0.0, 127.5, 255.0]]]])))
+    np.testing.assert_allclose(values, [[[[-1.0, 0.0, 1.0]]]], atol=1e-6)
 
 
 def test_grid_is_checked():

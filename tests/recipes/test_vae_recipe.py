@@ -76,7 +76,7 @@ def test_losses_are_summed_over_pixels_and_kl_is_analytic(vae_run):
 
 
 def test_evaluate_command_reproduces_the_metrics(vae_run, capsys):
-    status = main(["evaluate", str(vae_run.run_dir)])
+    status = main(["evaluate", str(vae_run.run_dir), "--json"])
 
     printed = json.loads(capsys.readouterr().out)
     assert status == 0

@@ -1,19 +1,43 @@
 """Commands on a finished run: evaluate, predict, encode, sample, visualize,
 diagnose."""
 
-import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from keras_recipes.api import load_run
+from keras_recipes.cli.output import (
+    check_output_path,
+    print_json,
+    print_metrics,
+    write_results,
+)
 from keras_recipes.errors import UserError
 
 
 def evaluate_command(args):
-    """Evaluates a finished run again and prints the metrics as JSON."""
+    """Evaluates a finished run again and prints its metrics.
+
+    They print as `name: value` lines, or as one JSON object with `--json`;
+    `--output FILE.csv|FILE.json` also writes them to a file.
+
+    Args:
+        args: Parsed arguments with `run_dir`, `tta`, `tta_margin`, `json`
+            and `output`.
+
+    Returns:
+        The exit status, 0.
+
+    Example:
+
+    ```python
+    main(["evaluate", "runs/small_data_classifier/x", "--output", "scores.csv"])
+    ```
+    """
     from keras_recipes.seeding import set_seed
 
+    output = check_output_path(args.output)
     recipe, model = load_run(args.run_dir)
     set_seed(recipe.config.seed)
     data = recipe.build_data()
@@ -22,20 +46,78 @@ def evaluate_command(args):
         from keras_recipes.selection import tta_metrics
 
         metrics.update(tta_metrics(model, data, args.tta, args.tta_margin))
-    print(json.dumps(metrics, indent=2))
+    if args.json:
+        print_json(metrics)
+    else:
+        print_metrics(metrics)
+    if output is not None:
+        write_results(metrics, output)
+        _report_written(output, "1 row of metrics", args.json)
     return 0
 
 
 def predict_command(args):
-    """Prints one line per file: the recipe's prediction for it."""
+    """Predicts image files and folders with a finished run.
+
+    One line per file, `path: prediction`, or a JSON list of objects with
+    `--json`; `--output FILE.csv|FILE.json` writes the rows to a file
+    instead of the terminal, with one column per value the recipe predicts.
+
+    Args:
+        args: Parsed arguments with `run_dir`, `files`, `json` and `output`.
+
+    Returns:
+        The exit status, 0.
+
+    Example:
+
+    ```python
+    main(["predict", "runs/small_data_classifier/x", "photos/", "--output", "p.csv"])
+    ```
+    """
+    output = check_output_path(args.output)
     recipe, model = load_run(args.run_dir)
-    for row in recipe.predict(model, args.files):
-        path, *values = row
-        text = " ".join(
-            f"({v:.3f})" if isinstance(v, float) else str(v) for v in values
+    rows = prediction_rows(recipe, recipe.predict(model, args.files))
+    if args.json:
+        print_json(rows)
+    elif output is None:
+        for row in rows:
+            print(f"{row['path']}: {recipe.prediction_format.format_map(row)}")
+    if output is not None:
+        write_results(rows, output)
+        _report_written(
+            output, f"{len(rows)} prediction{'s' * (len(rows) != 1)}", args.json
         )
-        print(f"{path}: {text}")
     return 0
+
+
+def prediction_rows(recipe, predicted):
+    """Names the values of `Recipe.predict`'s rows by the recipe's columns.
+
+    Args:
+        recipe: The run's recipe; its `prediction_columns` name each row's
+            values after the path.
+        predicted: What `recipe.predict` returned: `(path, *values)` rows.
+
+    Returns:
+        A list of `dict`s with `path` first, then one key per column.
+
+    Example:
+
+    ```python
+    prediction_rows(recipe, [("a.png", "cat", 0.9)])
+    # [{"path": "a.png", "class": "cat", "probability": 0.9}]
+    ```
+    """
+    columns = ("path", *recipe.prediction_columns)
+    return [
+        dict(zip(columns, (str(path), *values), strict=True))
+        for path, *values in predicted
+    ]
+
+
+def _report_written(path, what, quiet_stdout):
+    print(f"wrote {path}: {what}", file=sys.stderr if quiet_stdout else sys.stdout)
 
 
 def encode_command(args):

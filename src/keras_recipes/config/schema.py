@@ -83,7 +83,11 @@ class TrainConfig:
     )
     steps_per_epoch: int | None = param(None, minimum=1, doc="Default: all data.")
     validation_steps: int | None = param(None, minimum=1, doc="Default: all data.")
-    verbose: Literal["auto", 0, 1, 2] = param("auto", doc="Keras fit verbosity.")
+    verbose: Literal["auto", 0, 1, 2] = param(
+        "auto",
+        doc="auto: progress bars on a terminal, one line per epoch otherwise; "
+        "0: silent; 1: bars; 2: one line per epoch.",
+    )
     mixed_precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = (
         param(
             "auto",
@@ -160,10 +164,42 @@ class CallbacksConfig:
 
 @dataclasses.dataclass
 class ExportConfig:
-    """What is written after training."""
+    """What is written after training, and by the `export` command.
 
-    keras: bool = param(True, doc="model.keras, the whole model.")
-    saved_model: bool = param(False, doc="export/saved_model for TF Serving.")
+    `keras` is `model.keras`, the trained model, which `evaluate`, `predict`
+    and `export` read back; the serving formats, in `export/`, hold the
+    recipe's serving model (raw inputs in, its preprocessing inside).
+    """
+
+    formats: list[Literal["keras", "saved_model", "onnx", "litert"]] = param(
+        ["keras"],
+        doc="keras (model.keras) | saved_model | onnx | litert (export/).",
+    )
+    quantize: Literal["none", "int8"] = param(
+        "none", doc="int8: ONNX and LiteRT weights as 8-bit integers."
+    )
+    # The switches of earlier versions, still read in old config.yaml files:
+    # true adds the format to `formats`, false removes it.
+    keras: bool | None = param(None, doc="Old switch: true = formats has keras.")
+    saved_model: bool | None = param(
+        None, doc="Old switch: true = formats has saved_model."
+    )
+
+    def validate(self, key):
+        formats = list(dict.fromkeys(self.formats))
+        for name in ("keras", "saved_model"):
+            switch = getattr(self, name)
+            if switch is True and name not in formats:
+                formats.append(name)
+            elif switch is False and name in formats:
+                formats.remove(name)
+            setattr(self, name, None)
+        self.formats = formats
+        if self.quantize == "int8" and not {"onnx", "litert"} & set(formats):
+            raise ConfigError(
+                f"{key}.quantize=int8 applies to onnx and litert; add one of "
+                f"them to {key}.formats (now {formats})"
+            )
 
 
 @dataclasses.dataclass

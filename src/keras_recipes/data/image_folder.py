@@ -102,11 +102,13 @@ def scan_class_folder(folder, class_names=None):
     return found, files
 
 
-def check_image(path):
+def check_image(path, remedy="move it out of the data folder"):
     """Raises `DataError` unless `path` is an image file that decodes.
 
     Args:
         path: The file.
+        remedy: What the message of a file that is not an image advises.
+            Defaults to `"move it out of the data folder"`.
 
     Returns:
         `None`.
@@ -118,10 +120,14 @@ def check_image(path):
     ```
     """
     path = Path(path)
+    if not path.exists():
+        raise DataError(f"image file not found: {path}")
+    if path.is_dir():
+        raise DataError(f"not an image file but a folder: {path}")
     if path.suffix.lower() not in IMAGE_EXTENSIONS:
         raise DataError(
             f"not an image file: {path} (expected {', '.join(IMAGE_EXTENSIONS)}; "
-            f"move it out of the data folder)"
+            f"{remedy})"
         )
     try:
         with Image.open(path) as image:
@@ -136,6 +142,48 @@ def check_image(path):
             f"cannot read image {path}: it holds {found} data, not "
             f"{path.suffix[1:].upper()}; convert it to PNG or JPEG"
         )
+
+
+def find_image_files(paths):
+    """Expands image files and folders into the image files to predict.
+
+    Folders are searched at any depth and their image files (by extension,
+    hidden files aside) taken in sorted order; other files in them are
+    skipped. A path that is named directly must be a readable image.
+
+    Args:
+        paths: Image files and folders.
+
+    Returns:
+        A list of `Path`s, in the order given.
+
+    Example:
+
+    ```python
+    find_image_files(["photos/", "extra.jpg"])
+    ```
+    """
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix.lower() in IMAGE_EXTENSIONS
+                and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                raise DataError(
+                    f"no image files ({', '.join(IMAGE_EXTENSIONS)}) in folder {path}"
+                )
+            files.extend(found)
+        elif path.exists():
+            check_image(path, remedy="give image files or folders of them")
+            files.append(path)
+        else:
+            raise DataError(f"no such image file or folder: {path}")
+    return files
 
 
 def load_images(paths, image_size, channels):

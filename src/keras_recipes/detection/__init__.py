@@ -20,7 +20,7 @@ from keras_recipes.detection.localization import (
 )
 from keras_recipes.detection.loss import YoloLoss
 from keras_recipes.detection.metrics import evaluate_detections
-from keras_recipes.detection.nms import non_max_suppression
+from keras_recipes.detection.nms import batched_class_nms, non_max_suppression
 from keras_recipes.detection.sliding_window import (
     classify_windows,
     to_fully_convolutional,
@@ -38,6 +38,7 @@ __all__ = [
     "LocalizationLoss",
     "YoloDetections",
     "YoloLoss",
+    "batched_class_nms",
     "box_iou",
     "classification_with_localization",
     "classify_windows",

@@ -5,10 +5,14 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_recipes.detection.nms import batched_class_nms
 from keras_recipes.detection.targets import check_anchors
 
 # exp() of larger log-scales overflows float32 long before it is meaningful.
 MAX_LOG_SCALE = 10.0
+# How `yolo_detections` suppresses: TensorFlow's combined NMS kernel, or
+# `batched_class_nms` in plain ops, which ONNX and LiteRT can hold.
+NMS_METHODS = ("combined", "portable")
 
 
 def decode_yolo_output(outputs, anchors, image_size):
@@ -83,6 +87,7 @@ def yolo_detections(
     iou_threshold=0.5,
     max_detections=100,
     clip_boxes=True,
+    nms="combined",
 ):
     """Decodes a batch of YOLO outputs into final detections.
 
@@ -92,7 +97,9 @@ def yolo_detections(
     same class is at least `iou_threshold`. This uses TensorFlow's
     `combined_non_max_suppression` with its clipping to `[0, 1]` switched
     off (the boxes are in pixels); with `clip_boxes` the boxes are clipped
-    to the image before suppression instead.
+    to the image before suppression instead. `nms="portable"` makes the
+    same selection with `batched_class_nms` instead, in plain ops that ONNX
+    and LiteRT files can hold.
 
     Args:
         outputs: Tensor `[batch, rows, columns, B, 5 + C]` of raw outputs.
@@ -103,6 +110,8 @@ def yolo_detections(
             Defaults to `0.5`.
         max_detections: Most detections per image. Defaults to `100`.
         clip_boxes: Clip boxes to the image. Defaults to `True`.
+        nms: `"combined"` (TensorFlow's kernel) or `"portable"` (for
+            export to ONNX and LiteRT). Defaults to `"combined"`.
 
     Returns:
         A dict of tensors: `"boxes"` `[batch, K, 4]` (`"xyxy"` pixels),
@@ -127,6 +136,8 @@ def yolo_detections(
             "`max_detections` must be a positive integer. "
             f"Received: max_detections={max_detections}"
         )
+    if nms not in NMS_METHODS:
+        raise ValueError(f"`nms` must be one of {NMS_METHODS}. Received: nms={nms!r}")
     decoded = decode_yolo_output(tf.cast(outputs, tf.float32), anchors, image_size)
     boxes = decoded["boxes"]
     num_classes = decoded["class_probabilities"].shape[-1]
@@ -137,6 +148,14 @@ def yolo_detections(
     if clip_boxes:
         height, width = image_size
         boxes = tf.clip_by_value(boxes, 0.0, [width, height, width, height])
+    if nms == "portable":
+        return batched_class_nms(
+            boxes,
+            scores,
+            iou_threshold=iou_threshold,
+            score_threshold=score_threshold,
+            max_detections=max_detections,
+        )
     # The kernel keeps scores > threshold and suppresses IoU > threshold; the
     # next float32 below each threshold makes those >= as documented.
     result = tf.image.combined_non_max_suppression(
@@ -203,6 +222,8 @@ class YoloDetections(keras.layers.Layer):
             Defaults to `0.5`.
         max_detections: Most detections per image. Defaults to `100`.
         clip_boxes: Clip boxes to the image. Defaults to `True`.
+        nms: `"combined"` or `"portable"` (for ONNX and LiteRT files); see
+            `yolo_detections`. Defaults to `"combined"`.
         **kwargs: Base layer arguments (`name`, ...).
 
     Example:
@@ -220,15 +241,21 @@ class YoloDetections(keras.layers.Layer):
         iou_threshold=0.5,
         max_detections=100,
         clip_boxes=True,
+        nms="combined",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if nms not in NMS_METHODS:
+            raise ValueError(
+                f"`nms` must be one of {NMS_METHODS}. Received: nms={nms!r}"
+            )
         self.anchors = check_anchors(anchors).tolist()
         self.image_size = tuple(int(s) for s in image_size)
         self.score_threshold = float(score_threshold)
         self.iou_threshold = float(iou_threshold)
         self.max_detections = int(max_detections)
         self.clip_boxes = bool(clip_boxes)
+        self.nms = nms
 
     def call(self, outputs):
         return yolo_detections(
@@ -239,6 +266,7 @@ class YoloDetections(keras.layers.Layer):
             iou_threshold=self.iou_threshold,
             max_detections=self.max_detections,
             clip_boxes=self.clip_boxes,
+            nms=self.nms,
         )
 
     def compute_output_spec(self, outputs):
@@ -259,6 +287,7 @@ class YoloDetections(keras.layers.Layer):
             iou_threshold=self.iou_threshold,
             max_detections=self.max_detections,
             clip_boxes=self.clip_boxes,
+            nms=self.nms,
         )
         return config
 
@@ -270,8 +299,8 @@ def detection_model(model, anchors, **kwargs):
         model: A `keras.Model` with images in and `[S, S, B, 5 + C]` raw
             outputs, as `yolo_detector` builds.
         anchors: Its anchor `(w, h)` pairs in pixels, shape `[B, 2]`.
-        **kwargs: `score_threshold`, `iou_threshold`, `max_detections` and
-            `clip_boxes`, as in `YoloDetections`.
+        **kwargs: `score_threshold`, `iou_threshold`, `max_detections`,
+            `clip_boxes` and `nms`, as in `YoloDetections`.
 
     Returns:
         A `keras.Model` from the same images to the dict of

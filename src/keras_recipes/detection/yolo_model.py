@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from keras_recipes.detection.targets import check_anchors, grid_shape
-from keras_recipes.models.transfer import ApplicationPreprocessing
+from keras_recipes.models.transfer import application_preprocessing
 from keras_recipes.weights import build_application
 
 SMALL_BACKBONE = "small"
@@ -182,7 +182,7 @@ def yolo_detector(
             input_shape=input_shape,
             include_top=False,
         )
-        x = ApplicationPreprocessing(backbone, name="preprocessing")(images)
+        x = application_preprocessing(backbone)(images)
         features = base(x)
 
     rows, columns = features.shape[1], features.shape[2]

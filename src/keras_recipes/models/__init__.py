@@ -26,6 +26,7 @@ from keras_recipes.models.embedding import (
 )
 from keras_recipes.models.transfer import (
     ApplicationPreprocessing,
+    application_preprocessing,
     cut_base,
     freeze_base,
     top_model,
@@ -44,6 +45,7 @@ __all__ = [
     "AbsoluteDifference",
     "ApplicationPreprocessing",
     "Sampling",
+    "application_preprocessing",
     "char_rnn",
     "conv_autoencoder",
     "conv_backbone",

@@ -274,12 +274,48 @@ def last_layer_of_block(model, block):
     return names[-1]
 
 
+def application_preprocessing(application, name="preprocessing"):
+    """Returns a backbone's `preprocess_input` as a model of Keras operations.
+
+    Inside a model, it lets a saved transfer model take raw [0, 255] RGB
+    images like any other model of this package. It is a functional model
+    of `keras.ops` calls (or a `keras.layers.Identity` for a backbone whose
+    preprocessing is built in, such as EfficientNet), so a model holding it
+    saves Keras's classes only and loads with plain
+    `keras.saving.load_model`, without this package.
+
+    Args:
+        application: The backbone, e.g. `"VGG16"`.
+        name: Name of the model (or layer). Defaults to `"preprocessing"`.
+
+    Returns:
+        A `keras.Model` from images `[batch, height, width, 3]` of any size
+        to the backbone's input, or a `keras.layers.Identity`.
+
+    Example:
+
+    ```python
+    preprocessing = application_preprocessing("VGG16")
+    model = transfer_model(base, top, preprocessing)
+    ```
+    """
+    inputs = keras.Input(shape=(None, None, 3), name=f"{name}_images")
+    outputs = preprocess_input(application)(inputs)
+    if outputs is inputs:
+        return keras.layers.Identity(name=name)
+    return keras.Model(inputs, outputs, name=name)
+
+
 @keras.saving.register_keras_serializable(package="keras_recipes")
 class ApplicationPreprocessing(keras.layers.Layer):
     """Applies a `keras.applications` backbone's `preprocess_input`.
 
-    Inside the model, so a saved transfer model takes raw [0, 255] RGB
-    images like any other model of this package.
+    Transfer models saved by earlier versions of this package hold this
+    layer, so it stays registered; new models use
+    `application_preprocessing`, which computes the same with Keras's
+    classes only. A model holding this layer loads only where
+    `keras_recipes.models` is imported, or with
+    `custom_objects=keras_recipes.custom_objects()`.
 
     Args:
         application: The backbone, e.g. `"VGG16"`.
@@ -317,7 +353,8 @@ def transfer_model(base, top, preprocessing=None, name="transfer"):
         base: The (cut, partly frozen) base model.
         top: The top model; its input shape is the base's output shape.
         preprocessing: A layer applied to the raw images first, such as
-            `ApplicationPreprocessing("VGG16")`, or `None`. Defaults to `None`.
+            `application_preprocessing("VGG16")`, or `None`. Defaults to
+            `None`.
         name: Model name. Defaults to `"transfer"`.
 
     Returns:
@@ -327,7 +364,7 @@ def transfer_model(base, top, preprocessing=None, name="transfer"):
 
     ```python
     model = transfer_model(base, top_model(base.output.shape[1:], 2),
-                           ApplicationPreprocessing("VGG16"))
+                           application_preprocessing("VGG16"))
     ```
 
     Reference:

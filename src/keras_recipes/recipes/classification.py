@@ -11,8 +11,9 @@ import dataclasses
 import json
 
 import numpy as np
+import tensorflow as tf
 
-from keras_recipes.data.image_folder import load_images
+from keras_recipes.data.image_folder import find_image_files, load_images
 from keras_recipes.errors import UserError
 from keras_recipes.figures import plot_confusion_matrix
 from keras_recipes.saving import write_json_atomic
@@ -20,6 +21,8 @@ from keras_recipes.training import Evaluation, Recipe
 
 CLASSES_FILE = "classes.json"
 CONFUSION_FIGURE = "confusion_matrix.png"
+# Images read into memory at a time by `predict`, so a large folder fits.
+PREDICT_CHUNK = 256
 
 
 @dataclasses.dataclass
@@ -70,7 +73,8 @@ class ClassifierRecipe(Recipe):
       unit) beside `model.keras`;
     - `figures`: the training curves and `confusion_matrix.png`, drawn from
       the evaluation without another pass over the data;
-    - `predict`: the most likely class of each image file.
+    - `predict`: the most likely class of each image file, in files and
+      folders.
 
     A recipe whose predictions do not come from `model` on the test batches
     (arrays held elsewhere, a model inside the exported one) overrides
@@ -186,12 +190,15 @@ class ClassifierRecipe(Recipe):
                 evaluation, data.class_names, self.figure_path(CONFUSION_FIGURE)
             )
 
+    prediction_columns = ("class", "probability")
+    prediction_format = "{class} ({probability:.3f})"
+
     def predict(self, model, paths):
         """Returns `(path, class_name, probability)` for each image file.
 
         Args:
             model: The run's model, from raw pixels to class probabilities.
-            paths: Image file paths.
+            paths: Image files, and folders searched at any depth.
 
         Returns:
             One `(path, class_name, probability)` row per file.
@@ -221,6 +228,29 @@ def evaluation_split(data):
     return None, None
 
 
+def scores_function(model):
+    """Returns a compiled function from a batch of inputs to `model`'s outputs.
+
+    `Model.predict_on_batch` under a `MirroredStrategy` gives every replica
+    the whole batch and returns their outputs end to end, twice as many rows
+    as inputs on two devices; this calls the model once per batch, whatever
+    the strategy.
+
+    Args:
+        model: A Keras model.
+
+    Returns:
+        A `tf.function` taking a batch of inputs, returning the outputs.
+
+    Example:
+
+    ```python
+    probabilities = scores_function(model)(images)
+    ```
+    """
+    return tf.function(lambda inputs: model(inputs, training=False))
+
+
 def predict_batches(model, dataset):
     """Runs `model` over `(inputs, labels)` batches in one pass.
 
@@ -239,9 +269,10 @@ def predict_batches(model, dataset):
     labels, probabilities = predict_batches(model, data.test)
     ```
     """
+    scores_of = scores_function(model)
     labels, scores = [], []
     for inputs, targets in dataset:
-        scores.append(np.asarray(model.predict_on_batch(inputs), dtype="float32"))
+        scores.append(np.asarray(scores_of(inputs), dtype="float32"))
         labels.append(np.asarray(targets))
     if not labels:
         return np.zeros((0,), "int64"), np.zeros((0, model.output_shape[-1]))
@@ -321,13 +352,16 @@ def write_class_names(run_dir, class_names):
 def predict_classes(run_dir, model, paths):
     """Classifies image files with a finished run's model.
 
+    The images are read `PREDICT_CHUNK` at a time, so a folder of any size
+    fits in memory.
+
     Args:
         run_dir: The run directory, holding `classes.json`.
         model: Its model, from raw pixels to class probabilities.
-        paths: Image file paths.
+        paths: Image files, and folders searched at any depth for them.
 
     Returns:
-        One `(path, class_name, probability)` row per file.
+        One `(path, class_name, probability)` row per image file.
 
     Example:
 
@@ -340,11 +374,14 @@ def predict_classes(run_dir, model, paths):
     if not classes_file.is_file():
         raise UserError(f"{run_dir} has no {CLASSES_FILE}; was the run finished?")
     class_names = json.loads(classes_file.read_text())
+    files = find_image_files(paths)
     _, height, width, channels = model.input_shape
-    images = load_images(paths, (height, width), channels)
-    probabilities = np.asarray(model.predict(images, verbose=0), dtype="float32")
-    best = probabilities.argmax(axis=-1)
-    return [
-        (str(path), class_names[index], float(probabilities[row, index]))
-        for row, (path, index) in enumerate(zip(paths, best, strict=True))
-    ]
+    rows = []
+    for start in range(0, len(files), PREDICT_CHUNK):
+        chunk = files[start : start + PREDICT_CHUNK]
+        images = load_images(chunk, (height, width), channels)
+        scores = np.asarray(model.predict(images, verbose=0), dtype="float32")
+        for path, probabilities in zip(chunk, scores, strict=True):
+            index = int(probabilities.argmax())
+            rows.append((str(path), class_names[index], float(probabilities[index])))
+    return rows

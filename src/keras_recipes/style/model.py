@@ -6,6 +6,7 @@ import numpy as np
 from keras_recipes.style.optimize import image_step
 
 
+@keras.saving.register_keras_serializable(package="keras_recipes")
 class StyleTransferModel(keras.Model):
     """Holds the image being optimised as its one trainable weight.
 
@@ -21,6 +22,9 @@ class StyleTransferModel(keras.Model):
     The model computes in float32 whatever the global dtype policy: the
     feature extractor may compute in a mixed policy, but the cost and the
     image keep float32 (and no loss scaling changes the step).
+
+    It is not saved: its cost holds Python functions and target arrays, and
+    the product of a run is the image, `result()`.
 
     Args:
         cost: A `StyleTransferLoss`, from the image to a `dict` of weighted
@@ -83,3 +87,9 @@ class StyleTransferModel(keras.Model):
     def result(self):
         """Returns the generated image as an array `[H, W, 3]` in [0, 255]."""
         return self.image.numpy()[0]
+
+    def get_config(self):
+        raise NotImplementedError(
+            "a StyleTransferModel is not saved: its cost holds Python functions; "
+            "save the image it made, result(), instead"
+        )

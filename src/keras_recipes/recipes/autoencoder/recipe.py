@@ -10,7 +10,9 @@ import math
 import numpy as np
 
 from keras_recipes.data.image_arrays import list_image_files, read_images
+from keras_recipes.data.image_folder import find_image_files
 from keras_recipes.errors import ConfigError
+from keras_recipes.exporting import reconstruction_model
 from keras_recipes.models.autoencoders import (
     conv_autoencoder,
     deep_autoencoder,
@@ -220,6 +222,22 @@ class AutoencoderRecipe(Recipe):
                 self.figure_path("denoising.png"),
             )
 
+    def serving_model(self, model, data):
+        """Returns the autoencoder for raw images, with each one's error.
+
+        Images go in with pixels in [0, 255], as files hold them; out come
+        `reconstruction` (pixels in [0, 1]) and `reconstruction_mse`, the
+        anomaly score `predict` reports.
+
+        Args:
+            model: The trained autoencoder.
+            data: What `build_data` returned, or `None`; not read.
+
+        Returns:
+            The serving `keras.Model`.
+        """
+        return reconstruction_model(model, name="autoencoder_serving")
+
     def anomaly_scores(self, model, images):
         """Returns each image's reconstruction error, a score for anomalies.
 
@@ -247,13 +265,24 @@ class AutoencoderRecipe(Recipe):
         data = self.config.data
         return read_images(files, data.image_size, data.channels)
 
+    prediction_columns = ("reconstruction_mse",)
+    prediction_format = "reconstruction_mse={reconstruction_mse:.6f}"
+
     def predict(self, model, paths):
-        """Returns `(path, "reconstruction_mse=...")` for each image file."""
-        files = list_image_files(paths)
+        """Returns `(path, reconstruction_mse)` for each image file.
+
+        Args:
+            model: The trained autoencoder.
+            paths: Image files, and folders searched at any depth.
+
+        Returns:
+            A list of `(path, reconstruction_mse)` rows; a high error marks
+            an image unlike the training images.
+        """
+        files = find_image_files(paths)
         scores = self.anomaly_scores(model, self._read(files))
         return [
-            (str(path), f"reconstruction_mse={score:.6f}")
-            for path, score in zip(files, scores, strict=True)
+            (str(path), float(score)) for path, score in zip(files, scores, strict=True)
         ]
 
     def encode(self, model, paths):

@@ -1,10 +1,13 @@
 """The bases of the basics recipes: a dense network on a table, and its classifier."""
 
+import json
+
 import keras
 import numpy as np
 
 from keras_recipes.callbacks import AtomicBackupAndRestore
 from keras_recipes.errors import ConfigError, UserError
+from keras_recipes.exporting import standardized_model
 from keras_recipes.models.dense import dense_network
 from keras_recipes.monitors import (
     DEAD_RELU_FILE,
@@ -164,6 +167,53 @@ class DenseRecipe(Recipe):
         scaling = {k: np.asarray(v).tolist() for k, v in data.scaling.items()}
         write_json_atomic(self.run_dir / "scaling.json", scaling)
 
+    def scaling(self, data):
+        """Returns the statistics the features were scaled with.
+
+        Args:
+            data: What `build_data` returned, or `None` to read the run's
+                `scaling.json`.
+
+        Returns:
+            A dict of `x_mean`, `x_std`, `y_mean`, `y_std` (NumPy arrays or
+            floats).
+        """
+        if data is not None:
+            return data.scaling
+        path = self.run_dir / "scaling.json"
+        if not path.is_file():
+            raise UserError(f"{self.run_dir} has no scaling.json; was it finished?")
+        return {k: np.asarray(v) for k, v in json.loads(path.read_text()).items()}
+
+    def serving_model(self, model, data):
+        """Returns the network for raw rows: standardised inside, in target units.
+
+        A row of raw features goes in; a regression's output comes back in
+        the target's units (`y * y_std + y_mean`).
+
+        Args:
+            model: The trained network.
+            data: What `build_data` returned, or `None` to read the run's
+                `scaling.json`.
+
+        Returns:
+            The serving `keras.Model`.
+        """
+        scaling = self.scaling(data)
+        target = {}
+        if not self.classify:
+            target = {
+                "target_mean": float(scaling["y_mean"]),
+                "target_std": float(scaling["y_std"]),
+            }
+        return standardized_model(
+            model,
+            scaling["x_mean"],
+            scaling["x_std"],
+            name=f"{self.name}_serving",
+            **target,
+        )
+
     def figures(self, model, data, history, evaluation):
         """Draws the base figures, and the dead ReLU units per epoch if logged.
 
@@ -199,6 +249,29 @@ class DenseClassifier(DenseRecipe, ClassifierRecipe):
     def load_arrays(self):
         """Returns the digits as rows of 64 pixels in [0, 1]."""
         return digit_pixels()
+
+    def serving_model(self, model, data):
+        """Returns the classifier for 8x8 digit images with pixels in [0, 255].
+
+        The image is flattened, divided by 255 and standardised inside, as
+        `build_data` prepared the pixels; out come the class probabilities.
+
+        Args:
+            model: The trained network.
+            data: What `build_data` returned, or `None` to read the run's
+                `scaling.json`.
+
+        Returns:
+            The serving `keras.Model`.
+        """
+        scaling = self.scaling(data)
+        return standardized_model(
+            model,
+            255.0 * np.asarray(scaling["x_mean"]),
+            255.0 * np.asarray(scaling["x_std"]),
+            input_shape=(8, 8, 1),
+            name=f"{self.name}_serving",
+        )
 
     def predict(self, model, paths):
         """Refuses image files: the model reads standardised pixel rows.

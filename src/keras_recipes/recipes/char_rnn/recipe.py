@@ -15,6 +15,7 @@ from keras_recipes.data.text import (
     split_blocks,
 )
 from keras_recipes.errors import ConfigError, UserError
+from keras_recipes.exporting import unrolled_model
 from keras_recipes.models.char_rnn import BitsPerCharacter, char_rnn, generate
 from keras_recipes.recipes.char_rnn.config import CharRNNConfig
 from keras_recipes.saving import write_json_atomic
@@ -201,6 +202,23 @@ class CharRNN(Recipe):
         )
         (self.run_dir / "samples.txt").write_text(text + "\n")
         print(f"sample at temperature {sample.temperature}:\n{text}\n", flush=True)
+
+    def serving_model(self, model, data):
+        """Returns the network for windows of `data.sequence_length` characters.
+
+        Character ids (the positions in `vocabulary.json`) go in, shape
+        `[N, sequence_length]`; the next-character logits at every position
+        come out. The recurrent layers are unrolled over that fixed length,
+        which LiteRT's builtin ops hold.
+
+        Args:
+            model: The trained network.
+            data: What `build_data` returned, or `None`; not read.
+
+        Returns:
+            The serving `keras.Model`.
+        """
+        return unrolled_model(model, self.config.data.sequence_length)
 
     def sample(
         self, model, length=400, temperature=0.8, seed_text="The ", vocabulary=None

@@ -1,5 +1,6 @@
 """The `face_triplet` recipe: triplet-loss embeddings of identities."""
 
+from keras_recipes.data.image_folder import find_image_files
 from keras_recipes.errors import ConfigError
 from keras_recipes.faces.commands import identify_files
 from keras_recipes.losses import TripletLoss
@@ -141,6 +142,19 @@ class FaceTriplet(Recipe):
         """Draws curves, a P x K batch, ROC, distances, t-SNE and one-shot."""
         draw_face_figures(self.config, data, history, evaluation, self.figure_path)
 
+    prediction_columns = ("identity", "distance")
+    prediction_format = "{identity} ({distance:.3f})"
+
     def predict(self, model, paths):
-        """Returns `(path, identity, distance)` against `enrolled.npz`."""
-        return identify_files(self.run_dir, model, paths)
+        """Returns `(path, identity, distance)` against `enrolled.npz`.
+
+        Args:
+            model: The run's embedding model.
+            paths: Image files, and folders searched at any depth.
+
+        Returns:
+            A list of `(path, identity, distance)` rows; the identity is
+            `"unknown"` beyond the run's threshold.
+        """
+        rows = identify_files(self.run_dir, model, find_image_files(paths))
+        return [(path, name, float(distance)) for path, name, distance in rows]

@@ -27,8 +27,10 @@ class AugmentedImages(Datasets):
     Attributes:
         augmenter: The `RandomImageAugmentation` layer applied to each
             training batch, or `None` when augmentation is off.
-        preview_images: The first training images, un-augmented, shape
+        preview_images: A few training images drawn by the seed across the
+            classes (one per class while classes last), un-augmented, shape
             `[8, height, width, channels]`, for the augmentation preview.
+        preview_labels: The class name of each of `preview_images`.
 
     Example:
 
@@ -40,6 +42,7 @@ class AugmentedImages(Datasets):
 
     augmenter: object = None
     preview_images: np.ndarray | None = None
+    preview_labels: list = dataclasses.field(default_factory=list)
 
 
 def build_augmented_images(config, epoch):
@@ -82,7 +85,9 @@ def build_augmented_images(config, epoch):
         else None
         for name in ("validation", "test")
     }
-    preview = next(iter(splits["train"](PREVIEW_IMAGES)))[0].numpy()
+    picked = preview_indices(splits["train_labels"], PREVIEW_IMAGES, seed)
+    order = tf.data.Dataset.from_tensor_slices(np.asarray(picked, "int64"))
+    preview, preview_labels = next(iter(splits["train"](len(picked), order)))
     return AugmentedImages(
         train=every_epoch(epoch, one_epoch).prefetch(AUTOTUNE),
         validation=held_out["validation"],
@@ -93,8 +98,42 @@ def build_augmented_images(config, epoch):
         class_names=class_names,
         random_layers=[augmenter] if augmenter is not None else [],
         augmenter=augmenter,
-        preview_images=preview,
+        preview_images=preview.numpy(),
+        preview_labels=[class_names[label] for label in preview_labels.numpy()],
     )
+
+
+def preview_indices(labels, count, seed):
+    """Picks training images for the augmentation preview, across the classes.
+
+    The images are shuffled by the seed, and then taken one per class in
+    turn (the classes in the order their first image comes), so a preview
+    of 8 images of 10 classes shows 8 classes, and one of 2 classes shows
+    both, 4 each.
+
+    Args:
+        labels: The integer class of each training image, shape `[N]`.
+        count: How many images to pick.
+        seed: The run's seed.
+
+    Returns:
+        A list of at most `count` indices into `labels`.
+
+    Example:
+
+    ```python
+    preview_indices(np.array([0, 0, 0, 1, 1, 1]), 4, seed=42)  # two of each
+    ```
+    """
+    by_class = {}
+    for index in np.random.default_rng(seed).permutation(len(labels)):
+        by_class.setdefault(int(labels[index]), []).append(int(index))
+    picked = []
+    for depth in range(max(map(len, by_class.values()), default=0)):
+        for indices in by_class.values():
+            if depth < len(indices) and len(picked) < count:
+                picked.append(indices[depth])
+    return picked
 
 
 def digits_splits(config):
@@ -106,8 +145,8 @@ def digits_splits(config):
     Returns:
         A `(splits, class_names)` tuple; `splits` maps `train`,
         `validation` (`None` without a validation split) and `test` to a
-        function `(batch_size, order=None) -> dataset`, and `train_size` to
-        the number of training images.
+        function `(batch_size, order=None) -> dataset`, `train_size` to
+        the number of training images and `train_labels` to their classes.
 
     Example:
 
@@ -144,6 +183,7 @@ def digits_splits(config):
     splits = {
         "train": arrays(x_fit, y_fit),
         "train_size": len(x_fit),
+        "train_labels": np.asarray(y_fit),
         "validation": arrays(x_val, y_val),
         "test": arrays(x_test, y_test),
     }
@@ -197,4 +237,5 @@ def folder_splits(config):
 
     splits = {name: reader(split_files) for name, split_files in files.items()}
     splits["train_size"] = len(files["train"])
+    splits["train_labels"] = np.array([label for _, label in files["train"]])
     return splits, class_names

@@ -75,17 +75,25 @@ class SmallDataClassifier(ClassifierRecipe):
                 data.augmenter,
                 data.preview_images,
                 self.figure_path("augmentation_preview.png"),
+                labels=data.preview_labels,
             )
 
 
-def plot_augmentation_preview(augmenter, images, path, copies=PREVIEW_COPIES):
+def plot_augmentation_preview(
+    augmenter, images, path, copies=PREVIEW_COPIES, labels=None
+):
     """Draws each image next to augmented copies of it, one image a row.
+
+    The first column, framed, holds the original images; each row is
+    labelled with its image's class.
 
     Args:
         augmenter: The augmentation layer.
         images: Un-augmented images, `[N, height, width, channels]`.
         path: PNG file to write.
         copies: Augmented copies per image. Defaults to `7`.
+        labels: The class name of each image, or `None`. Defaults to
+            `None`.
 
     Returns:
         `path`.
@@ -99,10 +107,18 @@ def plot_augmentation_preview(augmenter, images, path, copies=PREVIEW_COPIES):
     rows = [images]
     rows += [augmenter(images, training=True).numpy() for _ in range(copies)]
     grid = np.stack(rows, axis=1).reshape(-1, *images.shape[1:])
+    if labels is None:
+        row_labels = [f"image {i + 1}" for i in range(len(images))]
+    else:
+        row_labels = [f"class {label}" for label in labels]
     plot_image_grid(
         grid,
         path,
         columns=copies + 1,
-        row_labels=[f"image {i + 1}" for i in range(len(images))],
+        row_labels=row_labels,
+        column_labels=["original", *(f"augmented {i + 1}" for i in range(copies))],
+        title=f"Augmentation preview: {len(images)} random training images "
+        f"(across classes), each with {copies} augmented copies",
+        framed_column=0,
     )
     return path

@@ -17,8 +17,10 @@ from keras_recipes.data.image_arrays import (
     load_image_arrays,
     read_images,
 )
+from keras_recipes.data.image_folder import find_image_files
 from keras_recipes.epoch_seeding import epoch_shuffled_indices, every_epoch
 from keras_recipes.errors import ConfigError
+from keras_recipes.exporting import reconstruction_model
 from keras_recipes.figures import plot_image_grid
 from keras_recipes.models.vae import variational_autoencoder
 from keras_recipes.recipes.latent_plots import (
@@ -216,6 +218,25 @@ class VAERecipe(Recipe):
             )
             plot_latent_manifold(model.decoder, self.figure_path("latent_manifold.png"))
 
+    def serving_model(self, model, data):
+        """Returns the VAE for raw images: latent mean, reconstruction, error.
+
+        Images go in with pixels in [0, 255], as files hold them; out come
+        `code` (the latent mean `z_mean`, as `encode` writes it),
+        `reconstruction` (decoded from it, pixels in [0, 1]) and
+        `reconstruction_mse`, as `predict` reports it.
+
+        Args:
+            model: The trained `VAE`.
+            data: What `build_data` returned, or `None`; not read.
+
+        Returns:
+            The serving `keras.Model`.
+        """
+        return reconstruction_model(
+            model, encoder=model.encoder, decoder=model.decoder, name="vae_serving"
+        )
+
     def anomaly_scores(self, model, images):
         """Returns each image's reconstruction error and negative ELBO.
 
@@ -249,12 +270,25 @@ class VAERecipe(Recipe):
         data = self.config.data
         return read_images(files, data.image_size, data.channels)
 
+    prediction_columns = ("reconstruction_mse", "negative_elbo")
+    prediction_format = (
+        "reconstruction_mse={reconstruction_mse:.6f} negative_elbo={negative_elbo:.3f}"
+    )
+
     def predict(self, model, paths):
-        """Returns `(path, "reconstruction_mse=...", "negative_elbo=...")` rows."""
-        files = list_image_files(paths)
+        """Returns `(path, reconstruction_mse, negative_elbo)` for each image file.
+
+        Args:
+            model: The trained `VAE`.
+            paths: Image files, and folders searched at any depth.
+
+        Returns:
+            A list of `(path, reconstruction_mse, negative_elbo)` rows.
+        """
+        files = find_image_files(paths)
         scores = self.anomaly_scores(model, self._read(files))
         return [
-            (str(path), f"reconstruction_mse={mse:.6f}", f"negative_elbo={elbo:.3f}")
+            (str(path), float(mse), float(elbo))
             for path, mse, elbo in zip(
                 files,
                 scores["reconstruction_mse"],

@@ -13,7 +13,7 @@ import numpy as np
 
 from keras_recipes.data.feature_cache import array_fingerprint, weights_fingerprint
 from keras_recipes.errors import ConfigError, DataError
-from keras_recipes.models.transfer import ApplicationPreprocessing, cut_base
+from keras_recipes.models.transfer import application_preprocessing, cut_base
 from keras_recipes.models.transfer_approaches import APPROACHES, approach_cut_layer
 from keras_recipes.recipes.vgg16_bottleneck.config import (
     APPLICATION_NAMES,
@@ -122,7 +122,8 @@ def make_preprocessing(preprocessing_name):
             `"none"`.
 
     Returns:
-        An `ApplicationPreprocessing` layer named `preprocessing`, or `None`.
+        A model of Keras operations (or an `Identity` layer) named
+        `preprocessing`, or `None`.
 
     Example:
 
@@ -132,7 +133,7 @@ def make_preprocessing(preprocessing_name):
     """
     if preprocessing_name == "none":
         return None
-    return ApplicationPreprocessing(preprocessing_name, name="preprocessing")
+    return application_preprocessing(preprocessing_name)
 
 
 def resolve_preprocessing(base_config):

@@ -172,6 +172,29 @@ class VGG16Bottleneck(ClassifierRecipe):
         super().export(whole, data, evaluation)
         save_model_atomic(model, self.run_dir / TOP_FILE)
 
+    def serving_model(self, model, data):
+        """Returns the whole classifier: raw images in, class probabilities out.
+
+        Args:
+            model: The top model (as `build_model` makes it), or the whole
+                classifier (as `export` passes it, and a finished run's
+                `model.keras` holds it), which is returned as it is.
+            data: The `FeatureData`, whose frozen base goes under a top;
+                `None` for a whole classifier.
+
+        Returns:
+            The preprocessing, base and top, joined.
+        """
+        if model.name != "top":
+            return model
+        frozen = data.frozen
+        return transfer_model(
+            frozen.base,
+            model,
+            make_preprocessing(frozen.preprocessing_name),
+            name=f"{self.name}_classifier",
+        )
+
 
 def top_of(model):
     """Returns the top model of a transfer classifier, or the model itself.

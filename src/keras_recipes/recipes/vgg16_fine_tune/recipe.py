@@ -28,7 +28,7 @@ from keras_recipes.figures import plot_history, plot_image_grid
 from keras_recipes.models.transfer import freeze_base, top_model, transfer_model
 from keras_recipes.models.transfer_approaches import approach_trainable_from
 from keras_recipes.optimizers import build_optimizer
-from keras_recipes.recipes.classification import ClassifierRecipe
+from keras_recipes.recipes.classification import ClassifierRecipe, scores_function
 from keras_recipes.recipes.vgg16_bottleneck.base import (
     build_frozen_base,
     make_preprocessing,
@@ -231,7 +231,7 @@ class VGG16FineTune(ClassifierRecipe):
             self.config.train.batch_size
         )
         averaged, labels = predict_ten_crop(
-            model.predict_on_batch, crops, size, settings.flip
+            scores_function(model), crops, size, settings.flip
         )
         return float(np.mean(averaged.argmax(-1) == labels))
 

@@ -160,5 +160,5 @@ class YoloConfig(RecipeConfig):
     callbacks: CallbacksConfig = section(
         CallbacksConfig, early_stopping={"patience": 10}
     )
-    # The SavedModel includes decoding and NMS: a served model returns boxes.
-    export: ExportConfig = section(ExportConfig, saved_model=True)
+    # The serving formats include decoding and NMS: they return final boxes.
+    export: ExportConfig = section(ExportConfig, formats=["keras", "saved_model"])

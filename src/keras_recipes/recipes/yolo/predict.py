@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from keras_recipes.data.image_folder import load_images
+from keras_recipes.data.image_folder import find_image_files, load_images
 from keras_recipes.detection.drawing import plot_detections
 from keras_recipes.recipes.yolo.detect import detect
 
@@ -18,7 +18,7 @@ def predict_files(model, paths, info, postprocess, folder):
 
     Args:
         model: The trained detector.
-        paths: Image files.
+        paths: Image files, and folders searched at any depth for them.
         info: The run's `detection.json` (`image_size`, `anchors` and
             `class_names`).
         postprocess: The `postprocess` section (`score_threshold`,
@@ -36,6 +36,7 @@ def predict_files(model, paths, info, postprocess, folder):
     ```
     """
     height, width = info["image_size"]
+    paths = find_image_files(paths)
     images = load_images(paths, (height, width), 3)
     detections = detect(
         model,

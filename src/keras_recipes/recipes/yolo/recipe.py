@@ -1,7 +1,5 @@
 """The `yolo` recipe: a YOLO detector trained and measured by mAP."""
 
-import shutil
-
 import numpy as np
 
 from keras_recipes.detection.decode import detection_model
@@ -20,7 +18,7 @@ from keras_recipes.recipes.yolo.detect import (
 from keras_recipes.recipes.yolo.evaluation import evaluate_detector
 from keras_recipes.recipes.yolo.figures import plot_yolo_figures
 from keras_recipes.recipes.yolo.predict import predict_files
-from keras_recipes.saving import save_model_atomic, write_json_atomic
+from keras_recipes.saving import write_json_atomic
 from keras_recipes.training import Recipe
 
 
@@ -35,9 +33,10 @@ class YoloRecipe(Recipe):
     size (`yolo_grid`); evaluation decodes the outputs, keeps
     `Pc x class probability` scores, runs per-class non-max suppression and
     computes `map50` (Pascal VOC) and `map` (COCO) on the test split. The
-    run directory gets `detection.json` (anchors, classes, thresholds), a
-    SavedModel that returns final boxes, and figures of predicted and true
-    boxes.
+    run directory gets `detection.json` (anchors, classes, thresholds), the
+    serving files of `export.formats` (a SavedModel by default; ONNX and
+    LiteRT too), which return final boxes, and figures of predicted and
+    true boxes.
 
     Example:
 
@@ -59,7 +58,7 @@ class YoloRecipe(Recipe):
         "data.shapes.num_test": 8,
         "model.filters": [8, 16, 32, 64],
         "model.head_filters": 16,
-        "export.saved_model": False,
+        "export.formats": ["keras"],
     }
 
     def build_data(self):
@@ -97,25 +96,48 @@ class YoloRecipe(Recipe):
         return evaluate_detector(model, data, self.config)
 
     def export(self, model, data, evaluation):
+        """Writes `detection.json`, then the model in the configured formats.
+
+        Args:
+            model: The trained detector.
+            data: The run's `YoloData`.
+            evaluation: What `evaluate` returned.
+        """
         write_json_atomic(
             self.run_dir / DETECTION_FILE, detection_info(data, self.config)
         )
-        if self.config.export.keras:
-            save_model_atomic(model, self.run_dir / "model.keras")
-        if self.config.export.saved_model:
-            post = self.config.postprocess
-            detector = detection_model(
-                model,
-                data.anchors,
-                score_threshold=post.score_threshold,
-                iou_threshold=post.iou_threshold,
-                max_detections=post.max_detections,
-            )
-            target = self.run_dir / "export" / "saved_model"
-            temp = target.with_name(".saved_model.partial")
-            shutil.rmtree(temp, ignore_errors=True)
-            detector.export(str(temp), verbose=False)
-            temp.replace(target)
+        super().export(model, data, evaluation)
+
+    def serving_model(self, model, data):
+        """Returns the detector with decoding and NMS: images in, boxes out.
+
+        The same detections as `detect` at `postprocess.score_threshold`,
+        with NMS in plain ops (`nms="portable"`), so SavedModel, ONNX and
+        LiteRT files all hold it. Images go in with pixels in [0, 255] at
+        `data.image_size`; out come `boxes` (`"xyxy"` pixels), `scores`,
+        `classes` and `num_detections`.
+
+        Args:
+            model: The trained detector.
+            data: The run's `YoloData`, or `None` to read the anchors from
+                the run's `detection.json`.
+
+        Returns:
+            The detection `keras.Model`.
+        """
+        if data is not None:
+            anchors = data.anchors
+        else:
+            anchors = read_detection_info(self.run_dir)["anchors"]
+        post = self.config.postprocess
+        return detection_model(
+            model,
+            np.asarray(anchors, "float32"),
+            score_threshold=post.score_threshold,
+            iou_threshold=post.iou_threshold,
+            max_detections=post.max_detections,
+            nms="portable",
+        )
 
     def figures(self, model, data, history, evaluation):
         curves = self.figure_path("training_curves.png")
@@ -158,6 +180,9 @@ class YoloRecipe(Recipe):
             post.score_threshold if score_threshold is None else score_threshold,
         )
 
+    prediction_columns = ("detections",)
+    prediction_format = "{detections}"
+
     def predict(self, model, paths):
         """Returns `(path, detections)` per file and draws them to PNGs.
 
@@ -167,7 +192,7 @@ class YoloRecipe(Recipe):
 
         Args:
             model: The trained detector of the run in `run_dir`.
-            paths: Image files.
+            paths: Image files, and folders searched at any depth.
 
         Returns:
             A list of `(path, text)` rows.
