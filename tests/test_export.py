@@ -89,12 +89,16 @@ def raw_inputs(name, recipe, data, serving):
     raise ValueError(name)
 
 
-def parity_case(name):
-    """Returns `(recipe, data, model, serving, inputs)` for a recipe, untrained."""
+def parity_case(name, runs_root):
+    """Returns `(recipe, data, model, serving, inputs)` for a recipe, untrained.
+
+    `runs_root` takes what building the data writes (the VGG16 features'
+    cache).
+    """
     recipe_class = get_recipe(name)
     overrides = {**recipe_class.quick, **EXTRA.get(name, {})}
     overrides["train.mixed_precision"] = "float32"
-    recipe = recipe_class(load_config(name, overrides))
+    recipe = recipe_class(load_config(name, overrides), runs_root=runs_root)
     set_seed(recipe.config.seed)
     data = recipe.build_data()
     model = recipe.build_model(data)
@@ -133,11 +137,18 @@ def measure_parity(serving, inputs, folder, formats=SERVING_FORMATS):
 _CASES = {}
 
 
-def _case(name):
-    if name not in _CASES:
-        _CASES.clear()  # one recipe's models in memory at a time
-        _CASES[name] = parity_case(name)
-    return _CASES[name]
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    """Returns a function from a recipe name to its (cached) parity case."""
+    runs_root = tmp_path_factory.mktemp("runs")
+
+    def get(name):
+        if name not in _CASES:
+            _CASES.clear()  # one recipe's models in memory at a time
+            _CASES[name] = parity_case(name, runs_root)
+        return _CASES[name]
+
+    return get
 
 
 def _params():
@@ -147,17 +158,17 @@ def _params():
 
 
 @pytest.mark.parametrize("name", _params())
-def test_exported_files_give_the_keras_outputs(name, tmp_path):
-    _, _, _, serving, inputs = _case(name)
+def test_exported_files_give_the_keras_outputs(name, case, tmp_path):
+    _, _, _, serving, inputs = case(name)
     expected, found = measure_parity(serving, inputs, tmp_path)
     assert all(np.isfinite(v).all() for v in expected.values())
     assert found == pytest.approx(dict.fromkeys(found, 0.0), abs=TOLERANCE), found
 
 
-def test_yolo_serving_returns_the_recipe_detections(tmp_path):
+def test_yolo_serving_returns_the_recipe_detections(case):
     # The serving model's portable NMS selects what `detect` (TensorFlow's
     # combined NMS) selects, on the shapes images; and they are not empty.
-    recipe, data, model, serving, inputs = _case("yolo")
+    recipe, data, model, serving, inputs = case("yolo")
     served = named_outputs(serving.predict(inputs, verbose=0))
     expected = recipe.detect(model, inputs, anchors=data.anchors)
     counts = served["num_detections"]
@@ -171,12 +182,12 @@ def test_yolo_serving_returns_the_recipe_detections(tmp_path):
         assert not served["scores"][index, count:].any()
 
 
-def test_basics_serving_models_take_raw_rows():
+def test_basics_serving_models_take_raw_rows(case):
     # The serving model standardises inside: raw rows give what the model
     # gives on the rows `build_data` scaled, and a regression comes back in
     # the target's units.
     for name in ("mlp", "linear_regression"):
-        recipe, data, model, serving, inputs = _case(name)
+        recipe, data, model, serving, inputs = case(name)
         scaled = data.test_arrays[0][:IMAGES]
         expected = model.predict(scaled, verbose=0)
         if name == "linear_regression":
@@ -185,8 +196,8 @@ def test_basics_serving_models_take_raw_rows():
         np.testing.assert_allclose(served, expected, rtol=1e-5, atol=1e-5)
 
 
-def test_autoencoder_serving_takes_pixels_and_scores_anomalies():
-    recipe, data, model, serving, inputs = _case("autoencoder")
+def test_autoencoder_serving_takes_pixels_and_scores_anomalies(case):
+    recipe, data, model, serving, inputs = case("autoencoder")
     served = serving.predict(inputs, verbose=0)
     scaled = inputs / 255.0
     np.testing.assert_allclose(

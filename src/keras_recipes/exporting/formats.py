@@ -2,8 +2,9 @@
 
 `model.keras` holds the trained model as the recipe built it; the other
 formats hold the recipe's serving model (`Recipe.serving_model`: raw inputs
-in, the recipe's preprocessing inside), written through Keras's
-`Model.export`. `int8` stores the ONNX and LiteRT weights as 8-bit integers
+in, the recipe's preprocessing inside): SavedModel and LiteRT through
+Keras's `Model.export`, ONNX through tf2onnx on the frozen serving
+function. `int8` stores the ONNX and LiteRT weights as 8-bit integers
 with activations quantized as they come (dynamic range): no calibration
 data, and the inputs and outputs stay float.
 """
@@ -23,8 +24,10 @@ QUANTIZE = ("none", "int8")
 # The formats `quantize: int8` applies to; keras and saved_model stay float.
 QUANTIZABLE = ("onnx", "litert")
 EXPORT_FOLDER = "export"
-# What writing (not running) each format needs beyond TensorFlow and Keras.
-_NEEDS = {"onnx": ("tf2onnx", "onnx"), ("onnx", "int8"): ("onnxruntime",)}
+# What writing (not running) a format needs beyond TensorFlow and Keras,
+# and what its int8 quantization needs besides.
+_NEEDS = {"onnx": ("tf2onnx", "onnx")}
+_INT8_NEEDS = {"onnx": ("onnxruntime",)}
 INSTALL_HINT = "pip install 'keras-recipes[export]'"
 
 
@@ -101,9 +104,9 @@ def check_packages(format, quantize="none"):
     check_packages("onnx")  # needs tf2onnx and onnx
     ```
     """
-    needed = _NEEDS.get(format, ()) + (
-        _NEEDS.get((format, quantize), ()) if format in QUANTIZABLE else ()
-    )
+    needed = _NEEDS.get(format, ())
+    if quantize == "int8":
+        needed += _INT8_NEEDS.get(format, ())
     missing = [name for name in needed if importlib.util.find_spec(name) is None]
     if missing:
         what = f"{format} int8" if quantize == "int8" else format
@@ -243,22 +246,22 @@ class _Errors(logging.Handler):
 
 def _write_onnx(model, path, quantize):
     errors = _Errors()
-    logger = logging.getLogger("tf2onnx")
-    logger.addHandler(errors)
+    loggers = [logging.getLogger(name) for name in ("tf2onnx", "tensorflow")]
+    levels = [logger.level for logger in loggers]
+    loggers[0].addHandler(errors)
+    for logger in loggers:
+        # Their warnings (placeholder shapes, deprecations) are not the user's.
+        logger.setLevel(logging.ERROR)
     int8 = quantize == "int8"
     float_path = path.with_name(f"{path.stem}.float.onnx") if int8 else path
     try:
         with warnings.catch_warnings():
-            # Keras's tf2onnx patch asks NumPy for `np.object`.
             warnings.simplefilter("ignore", FutureWarning)
-            model.export(
-                str(float_path),
-                format="onnx",
-                verbose=False,
-                input_signature=input_signature(model),
-            )
+            _convert_to_onnx(model, float_path)
     finally:
-        logger.removeHandler(errors)
+        loggers[0].removeHandler(errors)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
     try:
         # tf2onnx logs an op it cannot convert and writes an invalid file.
         unsupported = [m for m in errors.messages if "Unsupported ops" in m]
@@ -270,6 +273,50 @@ def _write_onnx(model, path, quantize):
     finally:
         if float_path != path:
             float_path.unlink(missing_ok=True)
+
+
+def _convert_to_onnx(model, path):
+    """Freezes the model's serving function and converts it with tf2onnx.
+
+    `Model.export(format="onnx")` hands tf2onnx the function unfrozen, and
+    tf2onnx then takes the constants a layer captures (Keras's
+    `Normalization` statistics, an application's `preprocess_input` mean)
+    for inputs the caller must feed. Frozen first, they are constants.
+    """
+    import tensorflow as tf
+    import tf2onnx
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    try:  # NumPy 2 fixes for tf2onnx, which Keras's own ONNX export applies
+        from keras.src.export.tf2onnx_lib import patch_tf2onnx
+
+        patch_tf2onnx()
+    except ImportError:
+        pass
+    signature = input_signature(model)
+    function = tf.function(
+        lambda inputs: model(inputs, training=False), input_signature=signature
+    )
+    concrete = function.get_concrete_function()
+    frozen = convert_variables_to_constants_v2(
+        concrete, lower_control_flow=False, aggressive_inlining=True
+    )
+    inputs = [t.name for t in frozen.inputs if t.dtype != tf.resource]
+    outputs = [t.name for t in frozen.outputs]
+    names = {inputs[0]: signature[0].name}
+    structured = concrete.structured_outputs
+    if isinstance(structured, dict):
+        # Outputs come in the order tf.nest flattens a dict: sorted keys.
+        names.update(zip(outputs, sorted(structured), strict=True))
+    tf2onnx.convert.from_graph_def(
+        frozen.graph.as_graph_def(),
+        input_names=inputs,
+        output_names=outputs,
+        tensors_to_rename=names,
+        output_path=str(path),
+    )
 
 
 def _quantize_onnx(source, target):
