@@ -110,7 +110,7 @@ def load_run(run_dir):
             f"{run_dir} has no model.keras (the run did not finish, "
             f"or export.keras was off)"
         )
-    return recipe, load_model_safely(model_path)
+    return recipe, recipe.model_from_portable(load_model_safely(model_path))
 
 
 def run(

@@ -484,8 +484,10 @@ def _remeasure(run_dir, config):
     path = run_dir / "model.keras"
     if not path.is_file():
         return None, None, None
-    model = restore_compile(keras.saving.load_model(path), path)
     recipe = get_recipe(config.recipe)(config, run_dir=run_dir)
+    model = recipe.model_from_portable(
+        restore_compile(keras.saving.load_model(path), path)
+    )
     set_seed(config.seed)
     try:
         data = recipe.build_data()

@@ -2,10 +2,11 @@
 
 Plain `keras.saving.load_model` rebuilds a class that is not Keras's own
 only if the module that registers it was imported first. The models the
-recipes save hold Keras's classes only, except a `vae` run's `VAE`, whose
-training step is code of this package; `custom_objects()` gives every class
-and function the package registers, for that model and for files saved by
-earlier versions of the package.
+recipes save in `model.keras` hold Keras's classes only; a `vae` run's
+training checkpoint holds its `VAE`, whose training step is code of this
+package. `custom_objects()` gives every class and function the package
+registers, for that file and for files saved by earlier versions of the
+package.
 """
 
 import keras
@@ -43,7 +44,8 @@ def custom_objects():
     import keras_recipes
 
     model = keras.saving.load_model(
-        "runs/vae/x/model.keras", custom_objects=keras_recipes.custom_objects()
+        "runs/vae/x/checkpoints/best.keras",
+        custom_objects=keras_recipes.custom_objects(),
     )
     ```
     """

@@ -535,11 +535,55 @@ class Recipe:
         export = self.config.export
         write_exports(
             self.run_dir,
-            model,
+            self.portable_model(model),
             export.formats,
             export.quantize,
             serving_model=lambda: self.serving_model(model, data),
         )
+
+    def portable_model(self, model):
+        """Returns the model `model.keras` holds: one plain Keras can load.
+
+        Plain `keras.saving.load_model` rebuilds only Keras's own classes, so
+        a recipe whose trained model is a class of this package (the VAE,
+        whose class is its training step) saves a functional model of the
+        same layers instead, and `model_from_portable` turns it back. The
+        default is `model` itself.
+
+        Args:
+            model: The trained model, as `build_model` made it.
+
+        Returns:
+            A `keras.Model` built from Keras's classes only.
+
+        Example:
+
+        ```python
+        recipe.portable_model(model).save("model.keras")
+        ```
+        """
+        return model
+
+    def model_from_portable(self, model):
+        """Returns the recipe's model from what `portable_model` saved.
+
+        `load_run` calls it on the loaded `model.keras`, so `predict`,
+        `evaluate` and the other steps get the model `build_model` made.
+        The default is `model` itself.
+
+        Args:
+            model: The model loaded from `model.keras`.
+
+        Returns:
+            The `keras.Model` the recipe's steps take.
+
+        Example:
+
+        ```python
+        model = recipe.model_from_portable(keras.saving.load_model(path))
+        ```
+        """
+        return model
 
     def serving_model(self, model, data):
         """Returns the model the serving formats hold: raw inputs in.

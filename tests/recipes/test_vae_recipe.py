@@ -44,7 +44,7 @@ def test_metrics_are_per_image_nats_and_survive_save_and_load(vae_run):
     metrics = json.loads((vae_run.run_dir / "metrics.json").read_text())
     x_test, _ = _test_digits()
 
-    loaded = keras.saving.load_model(vae_run.run_dir / "model.keras")
+    _, loaded = keras_recipes.load_run(vae_run.run_dir)
     again = loaded.per_image_losses(x_test, batch_size=32)
 
     assert metrics == vae_run.metrics
@@ -59,9 +59,26 @@ def test_metrics_are_per_image_nats_and_survive_save_and_load(vae_run):
     assert again["kl_loss"].mean() == pytest.approx(metrics["test_kl_loss"], rel=1e-6)
 
 
+def test_model_file_is_the_encoder_and_decoder_in_plain_keras(vae_run):
+    x_test, _ = _test_digits()
+    _, vae = keras_recipes.load_run(vae_run.run_dir)
+    plain = keras.saving.load_model(vae_run.run_dir / "model.keras")
+
+    outputs = plain.predict(x_test, verbose=0)
+    z_mean, z_log_var = vae.encoder.predict(x_test, verbose=0)
+
+    assert type(plain).__module__.startswith("keras.")
+    assert all(type(layer).__module__.startswith("keras.") for layer in plain.layers)
+    np.testing.assert_allclose(outputs["z_mean"], z_mean, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(outputs["z_log_var"], z_log_var, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        outputs["reconstruction"], vae.predict(x_test, verbose=0), atol=1e-6
+    )
+
+
 def test_losses_are_summed_over_pixels_and_kl_is_analytic(vae_run):
     x_test, _ = _test_digits()
-    loaded = keras.saving.load_model(vae_run.run_dir / "model.keras")
+    _, loaded = keras_recipes.load_run(vae_run.run_dir)
     z_mean, z_log_var = loaded.encoder.predict(x_test, verbose=0)
     # No model can score below the entropy of the grey-level targets, summed
     # over the 64 pixels (a per-pixel mean would be far below it).
@@ -132,7 +149,7 @@ def test_encode_writes_latent_means_and_predict_scores(
     files = sorted((digits_folder / "test" / "0").glob("*.png"))[:5]
     images = np.stack([np.asarray(Image.open(f), "float32") for f in files])
     images = images[..., None] / 255.0
-    loaded = keras.saving.load_model(vae_run.run_dir / "model.keras")
+    _, loaded = keras_recipes.load_run(vae_run.run_dir)
     z_mean, _ = loaded.encoder.predict(images, verbose=0)
     elbo = loaded.per_image_losses(images, batch_size=32)["negative_elbo"]
     output = tmp_path / "codes.npy"

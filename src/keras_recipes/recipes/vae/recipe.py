@@ -8,6 +8,7 @@ Run it with `python -m keras_recipes run vae` or
 import dataclasses
 import math
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -22,7 +23,7 @@ from keras_recipes.epoch_seeding import epoch_shuffled_indices, every_epoch
 from keras_recipes.errors import ConfigError
 from keras_recipes.exporting import reconstruction_model
 from keras_recipes.figures import plot_image_grid
-from keras_recipes.models.vae import variational_autoencoder
+from keras_recipes.models.vae import VAE, variational_autoencoder
 from keras_recipes.recipes.latent_plots import (
     plot_latent_manifold,
     plot_latent_scatter,
@@ -37,6 +38,9 @@ from keras_recipes.recipes.vae.config import VAEConfig
 from keras_recipes.training import Datasets, Evaluation, Recipe
 
 AUTOTUNE = tf.data.AUTOTUNE
+# The names `vae_encoder` and `vae_decoder` give the models they build.
+ENCODER_NAME = "vae_encoder"
+DECODER_NAME = "vae_decoder"
 PRIOR_SAMPLES = 64
 
 
@@ -217,6 +221,52 @@ class VAERecipe(Recipe):
                 title="test images' latent means",
             )
             plot_latent_manifold(model.decoder, self.figure_path("latent_manifold.png"))
+
+    def portable_model(self, model):
+        """Returns the VAE's encoder and decoder as one functional model.
+
+        The `VAE` class holds the training step, so plain Keras cannot
+        rebuild it; `model.keras` holds this model instead: images in
+        `[0, 1]` to `z_mean`, `z_log_var` and the `reconstruction` decoded
+        from `z_mean` (what the VAE's `predict` gives), with the encoder
+        and decoder inside under their own names.
+
+        Args:
+            model: The trained `VAE`.
+
+        Returns:
+            A functional `keras.Model` named `"vae"`.
+        """
+        images = keras.Input(tuple(model.encoder.input_shape[1:]), name="images")
+        z_mean, z_log_var = model.encoder(images)
+        outputs = {
+            "z_mean": z_mean,
+            "z_log_var": z_log_var,
+            "reconstruction": model.decoder(z_mean),
+        }
+        return keras.Model(images, outputs, name="vae")
+
+    def model_from_portable(self, model):
+        """Returns the `VAE` of the encoder and decoder `portable_model` saved.
+
+        Its `beta` and seed (and so its fixed evaluation noise) come from the
+        run's config; it is compiled, so `evaluate` works on it.
+
+        Args:
+            model: The model loaded from `model.keras`.
+
+        Returns:
+            The `VAE`.
+        """
+        config = self.config
+        vae = VAE(
+            model.get_layer(ENCODER_NAME),
+            model.get_layer(DECODER_NAME),
+            beta=config.model.beta,
+            seed=config.seed,
+        )
+        vae.compile()
+        return vae
 
     def serving_model(self, model, data):
         """Returns the VAE for raw images: latent mean, reconstruction, error.
