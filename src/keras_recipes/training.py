@@ -61,6 +61,8 @@ class Datasets:
         class_names: Names of the classes, for classifiers.
         random_layers: Layers drawing random numbers inside the input
             pipeline (augmentation); they are re-seeded every epoch.
+        skipped_files: The `SkippedFiles` of a data folder's scan, which the
+            run reports (and lists in `skipped_files.txt`), or `None`.
 
     A recipe that needs more (arrays for its figures, anchors, sizes)
     subclasses this dataclass with typed fields of its own.
@@ -73,6 +75,7 @@ class Datasets:
     input_shape: tuple = ()
     class_names: list = dataclasses.field(default_factory=list)
     random_layers: list = dataclasses.field(default_factory=list)
+    skipped_files: object = None
 
 
 @dataclasses.dataclass
@@ -721,6 +724,8 @@ class Recipe:
         print(f"run directory: {self.run_dir}", flush=True)
         config_lib.save_config(self.config, self.run_dir / "config.yaml")
         self.record_run(model)
+        if data.skipped_files is not None:
+            data.skipped_files.report(self.run_dir)
         finished, initial_epoch = self.restore_history() if self.resume else ({}, 0)
         callbacks = self.build_callbacks(data, finished)
         fitted = self.fit(model, data, callbacks, initial_epoch=initial_epoch)
@@ -792,6 +797,8 @@ class Recipe:
         resolved = info["resolved"]
         setting = getattr(self.config.train, "mixed_precision", "float32")
         print(f"recipe: {info['recipe']} ({info['class']})")
+        for note in getattr(self.config, "implied_settings", ()):
+            print(note)
         print(
             f"precision: {resolved['mixed_precision']} (train.mixed_precision: "
             f"{setting}); devices: {resolved['devices']} (distribute.strategy: "

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import yaml
 
+from keras_recipes.config.folder_defaults import apply_folder_defaults, explicit_keys
 from keras_recipes.errors import ConfigError
 from keras_recipes.saving import write_text_atomic
 
@@ -423,7 +424,9 @@ def resolve(cls, layers=(), overrides=None):
             Defaults to `None`.
 
     Returns:
-        A validated instance of `cls`.
+        A validated instance of `cls`. Its `implied_settings` attribute
+        holds one line for each setting a data folder implied
+        (`config.folder_defaults`).
 
     Example:
 
@@ -432,9 +435,11 @@ def resolve(cls, layers=(), overrides=None):
     ```
     """
     data = to_dict(cls())
+    explicit = set()
     for source, layer in layers:
         check_keys(cls, layer, source)
         _merge(data, _copy(layer))
+        explicit |= explicit_keys(layer)
     if isinstance(overrides, dict):
         items = [(key, value, None) for key, value in overrides.items()]
     else:
@@ -442,7 +447,13 @@ def resolve(cls, layers=(), overrides=None):
     for key, value, text in items:
         source = f"--set {text}" if text is not None else f"overrides[{key!r}]"
         _set_path(cls, data, key, value, source, text)
-    return _build(cls, data)
+        explicit |= explicit_keys({key: value})
+    notes = apply_folder_defaults(cls, data, explicit)
+    config = _build(cls, data)
+    # Not a field: the driver prints them, and the saved config holds the
+    # values they explain.
+    config.implied_settings = tuple(notes)
+    return config
 
 
 def save_config(config, path):

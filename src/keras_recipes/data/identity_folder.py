@@ -10,7 +10,9 @@ from keras_recipes.data.image_folder import load_images, scan_class_folder
 from keras_recipes.errors import DataError
 
 
-def load_identity_folder(directory, image_size, channels, min_images_per_identity=1):
+def load_identity_folder(
+    directory, image_size, channels, min_images_per_identity=1, skipped=None
+):
     """Loads a folder of identity subfolders into memory, checked and resized.
 
     Args:
@@ -19,6 +21,8 @@ def load_identity_folder(directory, image_size, channels, min_images_per_identit
         channels: 1 for grayscale, 3 for RGB.
         min_images_per_identity: Identities with fewer images are left out
             (LFW has thousands of people with one image). Defaults to `1`.
+        skipped: A `SkippedFiles` recording the hidden, system and (if it
+            allows) unreadable files left out. Defaults to `None`.
 
     Returns:
         `(images, labels, names)`: float32 `[N, height, width, channels]` in
@@ -30,7 +34,7 @@ def load_identity_folder(directory, image_size, channels, min_images_per_identit
     images, labels, names = load_identity_folder("lfw", (64, 64), 1, 10)
     ```
     """
-    found, files = scan_class_folder(directory)
+    found, files = scan_class_folder(directory, skipped=skipped)
     labels = np.asarray([label for _, label in files], dtype="int64")
     counts = np.bincount(labels, minlength=len(found))
     kept = np.flatnonzero(counts >= min_images_per_identity)

@@ -1,5 +1,6 @@
 """Image folders with one subfolder per class, checked before use."""
 
+import dataclasses
 import struct
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import tensorflow as tf
 from PIL import Image
 
 from keras_recipes.errors import DataError
+from keras_recipes.saving import write_text_atomic
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 # What Pillow reports for the files `tf.io.decode_image` reads too (MPO is the
@@ -25,6 +27,165 @@ IMAGE_ERRORS = (
     Image.DecompressionBombError,
 )
 SPLITS = ("train", "validation", "test")
+# What operating systems and archivers leave in folders; never a user's data.
+SYSTEM_FILES = ("thumbs.db", "ehthumbs.db", "desktop.ini", "__macosx")
+SKIPPED_FILE = "skipped_files.txt"
+
+
+@dataclasses.dataclass
+class SkippedFiles:
+    """The files a folder scan left out, for the run to report.
+
+    Hidden and system files (`.DS_Store`, `Thumbs.db`, ...) are always left
+    out. A file that is not a readable image stops the scan, unless
+    `skip_bad` is set: then it is left out too and kept here with the
+    reason.
+
+    Attributes:
+        skip_bad: Leave out unreadable files instead of stopping.
+        hidden: `Path`s of the hidden and system files left out.
+        bad: `(path, reason)` pairs of the unreadable files left out.
+
+    Example:
+
+    ```python
+    skipped = SkippedFiles(skip_bad=True)
+    names, files = scan_class_folder("data/train", skipped=skipped)
+    print(skipped.summary())
+    ```
+    """
+
+    skip_bad: bool = False
+    hidden: list = dataclasses.field(default_factory=list)
+    bad: list = dataclasses.field(default_factory=list)
+
+    def summary(self):
+        """Returns one line per kind of file left out (none: an empty list).
+
+        Returns:
+            A list of strings.
+
+        Example:
+
+        ```python
+        for line in skipped.summary():
+            print(line)
+        ```
+        """
+        lines = []
+        if self.hidden:
+            names = sorted({path.name for path in self.hidden})
+            shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+            lines.append(
+                f"skipped {len(self.hidden)} hidden or system file(s) in the "
+                f"data folder ({shown})"
+            )
+        if self.bad:
+            lines.append(
+                f"skipped {len(self.bad)} unreadable file(s) (data.skip_bad_files); "
+                f"listed in {SKIPPED_FILE}"
+            )
+        return lines
+
+    def report(self, run_dir):
+        """Prints the summary; lists the bad files in `run_dir/skipped_files.txt`.
+
+        Args:
+            run_dir: The run directory.
+
+        Returns:
+            `None`.
+
+        Example:
+
+        ```python
+        data.skipped_files.report(recipe.run_dir)
+        ```
+        """
+        for line in self.summary():
+            print(line, flush=True)
+        if self.bad:
+            listing = "".join(f"{path}\t{reason}\n" for path, reason in self.bad)
+            write_text_atomic(Path(run_dir) / SKIPPED_FILE, listing)
+
+    def check(self, path):
+        """Returns whether `path` is an image to use, recording it otherwise.
+
+        Args:
+            path: A file found in the data folder.
+
+        Returns:
+            `True` for a readable image; `False` for a bad file when
+            `skip_bad` is set. Otherwise a bad file raises `DataError`.
+
+        Example:
+
+        ```python
+        files = [p for p in candidates if skipped.check(p)]
+        ```
+        """
+        try:
+            check_image(path)
+        except DataError as error:
+            if not self.skip_bad:
+                raise DataError(
+                    f"{error}; or set data.skip_bad_files=true to skip such files"
+                ) from None
+            self.bad.append((path, str(error)))
+            return False
+        return True
+
+
+def is_hidden_or_system(path, root):
+    """Returns whether a file under `root` is hidden or a system file.
+
+    Hidden means its name, or a folder's between `root` and it, starts with
+    a dot; system files are those of `SYSTEM_FILES` (and what they hold).
+
+    Args:
+        path: A path inside `root`.
+        root: The data folder searched.
+
+    Returns:
+        A `bool`.
+
+    Example:
+
+    ```python
+    is_hidden_or_system(Path("data/cat/.DS_Store"), Path("data"))  # True
+    ```
+    """
+    parts = Path(path).relative_to(root).parts
+    return any(p.startswith(".") or p.lower() in SYSTEM_FILES for p in parts)
+
+
+def list_folder_images(folder, skipped=None):
+    """Lists a folder's images at any depth, sorted, hidden files left out.
+
+    Args:
+        folder: The folder to search.
+        skipped: A `SkippedFiles` that records what is left out and says
+            whether unreadable files stop the scan. Defaults to `None`: a
+            fresh one that stops at the first unreadable file.
+
+    Returns:
+        A sorted list of `Path`s of readable images.
+
+    Example:
+
+    ```python
+    files = list_folder_images("data/train/cat")
+    ```
+    """
+    skipped = SkippedFiles() if skipped is None else skipped
+    folder = Path(folder)
+    files = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if is_hidden_or_system(path, folder):
+            skipped.hidden.append(path)
+        elif skipped.check(path):
+            files.append(path)
+    return files
 
 
 def find_splits(directory):
@@ -55,18 +216,22 @@ def find_splits(directory):
     return {"train": directory}
 
 
-def scan_class_folder(folder, class_names=None):
+def scan_class_folder(folder, class_names=None, skipped=None):
     """Lists and checks the images of a folder with one subfolder per class.
 
-    Every file must be a readable image: a file with another extension, or
-    one that does not decode (or is another format under an image
-    extension), is reported with its path, since silently
-    skipping it would train on less data than the user thinks.
+    Hidden and system files and folders (`.DS_Store`, `Thumbs.db`) are left
+    out and counted in `skipped`. Every other file must be a readable
+    image: a file with another extension, or one that does not decode (or
+    is another format under an image extension), is reported with its
+    path, since silently skipping it would train on less data than the user
+    thinks, unless `skipped.skip_bad` allows it.
 
     Args:
         folder: Folder whose subfolders are the classes.
         class_names: Expected class names (e.g. those of `train/`), or `None`
             to take them from the subfolders. Defaults to `None`.
+        skipped: A `SkippedFiles` recording what is left out. Defaults to
+            `None`: unreadable files stop the scan.
 
     Returns:
         `(class_names, files)` with `files` a list of `(path, label)`.
@@ -80,7 +245,12 @@ def scan_class_folder(folder, class_names=None):
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"data folder not found: {folder} (check data.directory)")
-    found = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    skipped = SkippedFiles() if skipped is None else skipped
+    found = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_dir() and not is_hidden_or_system(p, folder)
+    )
     if not found:
         raise DataError(
             f"no class subfolders in {folder}; put each class's images in "
@@ -93,12 +263,10 @@ def scan_class_folder(folder, class_names=None):
         )
     files = []
     for label, name in enumerate(found):
-        images = sorted(p for p in (folder / name).rglob("*") if p.is_file())
+        images = list_folder_images(folder / name, skipped)
         if not images:
             raise DataError(f"class folder is empty: {folder / name}")
-        for path in images:
-            check_image(path)
-            files.append((path, label))
+        files.extend((path, label) for path in images)
     return found, files
 
 

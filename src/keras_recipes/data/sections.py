@@ -5,7 +5,7 @@ without starting it.
 """
 
 import dataclasses
-from typing import Literal
+from typing import ClassVar, Literal
 
 from keras_recipes.config import param
 from keras_recipes.data.source_checks import check_folder_source, check_image_size
@@ -16,6 +16,9 @@ from keras_recipes.errors import ConfigError
 class ImageArraysConfig:
     """Where the images come from and their size; pixels are scaled to [0, 1]."""
 
+    # What a folder of photos gets unless `image_size` or `color_mode` is set.
+    folder_defaults: ClassVar[dict] = {"image_size": [64, 64], "color_mode": "rgb"}
+
     source: Literal["digits", "folder"] = param(
         "digits", doc="digits (embedded) | folder (data.directory)"
     )
@@ -25,8 +28,12 @@ class ImageArraysConfig:
         "classes, used only to colour plots), or train/ validation/ test/ "
         "folders of them.",
     )
-    image_size: list[int] = param([8, 8], doc="Height and width fed to the model.")
-    color_mode: Literal["grayscale", "rgb"] = param("grayscale")
+    image_size: list[int] = param(
+        [8, 8], doc="Height and width fed to the model; a folder gets 64x64."
+    )
+    color_mode: Literal["grayscale", "rgb"] = param(
+        "grayscale", doc="A folder gets rgb unless set."
+    )
     test_split: float = param(
         0.2,
         minimum=0,

@@ -20,6 +20,11 @@ from keras_recipes.errors import ConfigError
 class FaceDataConfig:
     """Identities to train on, and the unseen identities to test on."""
 
+    # What a folder of face photos gets unless `image_size` or `color_mode`
+    # is set; `lfw` reads `directory` as its download folder.
+    folder_defaults: ClassVar[dict] = {"image_size": [64, 64], "color_mode": "rgb"}
+    directory_sources: ClassVar[tuple] = ("folder", "lfw")
+
     source: Literal["glyphs", "digits", "folder", "lfw"] = param(
         "glyphs",
         doc="glyphs (letters from matplotlib's fonts) | digits | folder "
@@ -59,8 +64,17 @@ class FaceDataConfig:
     )
     lfw_min_faces_per_person: int = param(20, minimum=1, doc="lfw: see sklearn.")
     lfw_resize: float = param(0.5, minimum=0, doc="lfw: scale of the 125x94 crop.")
-    image_size: list[int] = param([8, 8], doc="Height and width fed to the model.")
-    color_mode: Literal["grayscale", "rgb"] = param("grayscale")
+    image_size: list[int] = param(
+        [8, 8], doc="Height and width fed to the model; a folder gets 64x64."
+    )
+    color_mode: Literal["grayscale", "rgb"] = param(
+        "grayscale", doc="A folder gets rgb unless set."
+    )
+    skip_bad_files: bool = param(
+        False,
+        doc="Skip unreadable files in the folder (listed in skipped_files.txt) "
+        "instead of stopping.",
+    )
     augmentation: AugmentationConfig = section(AugmentationConfig)
 
     def validate(self, key):

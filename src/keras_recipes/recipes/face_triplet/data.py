@@ -14,6 +14,7 @@ from keras_recipes.data.identity_folder import (
     split_identities,
     split_images,
 )
+from keras_recipes.data.image_folder import SkippedFiles
 from keras_recipes.data.lfw import load_lfw
 from keras_recipes.data.pk_sampler import pk_dataset
 from keras_recipes.errors import ConfigError
@@ -100,12 +101,14 @@ def fit_images(images, size, channels):
     return images.astype("float32")
 
 
-def load_identities(data_config, seed):
+def load_identities(data_config, seed, skipped=None):
     """Returns the images of the training source, with identities and names.
 
     Args:
         data_config: A `FaceDataConfig`.
         seed: The run's seed (glyphs are rendered from it).
+        skipped: A `SkippedFiles` recording the files a folder's scan left
+            out. Defaults to `None`.
 
     Returns:
         `(images, labels, names)`: float32 images at the configured size and
@@ -143,15 +146,18 @@ def load_identities(data_config, seed):
             size,
             channels,
             data_config.min_images_per_identity,
+            skipped=skipped,
         )
     return fit_images(images, size, channels), np.asarray(labels), names
 
 
-def split_identity_images(config):
+def split_identity_images(config, skipped=None):
     """Splits the identities into seen (train, validation, test) and unseen.
 
     Args:
         config: A `FaceTripletConfig`.
+        skipped: A `SkippedFiles` recording the files a folder's scan left
+            out. Defaults to `None`.
 
     Returns:
         `(splits, names, unseen_names)`: see `FaceDatasets.splits`, and the
@@ -164,7 +170,7 @@ def split_identity_images(config):
     ```
     """
     data_config, seed = config.data, config.seed
-    images, labels, names = load_identities(data_config, seed)
+    images, labels, names = load_identities(data_config, seed, skipped)
     if data_config.unseen == "digits":
         (x_train, y_train), (x_test, y_test), digit_names = load_digits()
         unseen_images = fit_images(
@@ -245,7 +251,8 @@ def build_face_datasets(config):
     images, labels = data.splits["unseen"]
     ```
     """
-    splits, names, unseen_names = split_identity_images(config)
+    skipped = SkippedFiles(skip_bad=config.data.skip_bad_files)
+    splits, names, unseen_names = split_identity_images(config, skipped)
     for name, key in _SCORED:
         check_pairs(splits[name][1], name, key)
     sampler, train_config, seed = config.sampler, config.train, config.seed
@@ -292,6 +299,7 @@ def build_face_datasets(config):
         input_shape=(*size, channels),
         class_names=names,
         random_layers=[augmenter] if augmenter is not None else [],
+        skipped_files=skipped,
         splits=splits,
         unseen_names=unseen_names,
         pairs={

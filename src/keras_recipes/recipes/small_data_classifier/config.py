@@ -20,6 +20,10 @@ from keras_recipes.errors import ConfigError
 class ClassifierDataConfig:
     """Where the images come from and how they are prepared."""
 
+    # The Keras blog's cats-vs-dogs size: what a folder of photos gets
+    # unless `image_size` or `color_mode` is set.
+    folder_defaults: ClassVar[dict] = {"image_size": [150, 150], "color_mode": "rgb"}
+
     source: Literal["digits", "folder"] = param(
         "digits", doc="digits (embedded) | folder (data.directory)"
     )
@@ -29,9 +33,16 @@ class ClassifierDataConfig:
     image_size: list[int] = param(
         [16, 16],
         doc="Height and width fed to the model (the 8x8 digits, upsampled: room "
-        "for two conv blocks).",
+        "for two conv blocks); a folder gets 150x150 unless set.",
     )
-    color_mode: Literal["grayscale", "rgb"] = param("grayscale")
+    color_mode: Literal["grayscale", "rgb"] = param(
+        "grayscale", doc="A folder gets rgb unless set."
+    )
+    skip_bad_files: bool = param(
+        False,
+        doc="Skip unreadable files in the folder (listed in skipped_files.txt) "
+        "instead of stopping.",
+    )
     augmentation: AugmentationConfig = section(
         AugmentationConfig, rotation=0.03, zoom=0.1, translation=0.1
     )

@@ -8,6 +8,7 @@ import tensorflow as tf
 from keras_recipes.data.augmentation import augment_batches, build_augmentation
 from keras_recipes.data.digits import load_digits, split_validation
 from keras_recipes.data.image_folder import (
+    SkippedFiles,
     files_dataset,
     find_splits,
     scan_class_folder,
@@ -68,6 +69,7 @@ def build_augmented_images(config, epoch):
         splits, class_names = digits_splits(config)
     else:
         splits, class_names = folder_splits(config)
+    skipped = splits.get("skipped")
     size, channels = tuple(data_config.image_size), channels_of(data_config)
     seed, batch_size = config.seed, config.train.batch_size
     augmenter = build_augmentation(data_config.augmentation, size, channels, seed=seed)
@@ -97,6 +99,7 @@ def build_augmented_images(config, epoch):
         input_shape=(*size, channels),
         class_names=class_names,
         random_layers=[augmenter] if augmenter is not None else [],
+        skipped_files=skipped,
         augmenter=augmenter,
         preview_images=preview.numpy(),
         preview_labels=[class_names[label] for label in preview_labels.numpy()],
@@ -211,11 +214,12 @@ def folder_splits(config):
     """
     data_config = config.data
     folders = find_splits(data_config.directory)
-    class_names, train_files = scan_class_folder(folders["train"])
+    skipped = SkippedFiles(skip_bad=data_config.skip_bad_files)
+    class_names, train_files = scan_class_folder(folders["train"], skipped=skipped)
     files = {"train": train_files}
     for name in ("validation", "test"):
         if name in folders:
-            files[name] = scan_class_folder(folders[name], class_names)[1]
+            files[name] = scan_class_folder(folders[name], class_names, skipped)[1]
     fraction = config.train.validation_split
     if "validation" not in folders and fraction > 0:
         labels = [label for _, label in train_files]
@@ -237,5 +241,6 @@ def folder_splits(config):
 
     splits = {name: reader(split_files) for name, split_files in files.items()}
     splits["train_size"] = len(files["train"])
+    splits["skipped"] = skipped
     splits["train_labels"] = np.array([label for _, label in files["train"]])
     return splits, class_names

@@ -91,6 +91,11 @@ class TransferDataConfig:
     color_mode: Literal["rgb", "grayscale"] = param(
         "rgb", doc="keras.applications bases take rgb."
     )
+    skip_bad_files: bool = param(
+        False,
+        doc="Skip unreadable files in the folder (listed in skipped_files.txt) "
+        "instead of stopping.",
+    )
     labels_per_class: int | None = param(
         None, minimum=1, doc="Keep only this many training images per class."
     )

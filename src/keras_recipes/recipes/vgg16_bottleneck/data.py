@@ -45,7 +45,7 @@ class FeatureData(Datasets):
     cache_misses: int = 0
 
 
-def load_splits(config):
+def load_splits(config, skipped=None):
     """Returns the train, validation and test `LabelledImages` of a config.
 
     The embedded digits or a folder (class subfolders, or `train/`,
@@ -56,6 +56,8 @@ def load_splits(config):
 
     Args:
         config: A `VGG16BottleneckConfig` or a config with the same `data`.
+        skipped: A `SkippedFiles` recording the files a folder's scan left
+            out. Defaults to `None`: unreadable files stop the scan.
 
     Returns:
         A `(splits, class_names)` tuple: split name to `LabelledImages` (or
@@ -78,11 +80,11 @@ def load_splits(config):
         }
     else:
         folders = find_splits(data_config.directory)
-        class_names, files = scan_class_folder(folders["train"])
+        class_names, files = scan_class_folder(folders["train"], skipped=skipped)
         splits = {"train": _files_split(files), "validation": None, "test": None}
         for name in ("validation", "test"):
             if name in folders:
-                _, files = scan_class_folder(folders[name], class_names)
+                _, files = scan_class_folder(folders[name], class_names, skipped)
                 splits[name] = _files_split(files)
     if splits["validation"] is None:
         splits["train"], splits["validation"] = _hold_out(config, splits["train"])

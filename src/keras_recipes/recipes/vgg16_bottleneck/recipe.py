@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from keras_recipes.data.image_folder import SkippedFiles
 from keras_recipes.errors import ConfigError
 from keras_recipes.models.transfer import top_model, transfer_model
 from keras_recipes.recipes.classification import ClassifierRecipe
@@ -80,7 +81,8 @@ class VGG16Bottleneck(ClassifierRecipe):
         `timings` as `feature_extraction_seconds`.
         """
         frozen = build_frozen_base(self.config, self.dtype_policy)
-        splits, class_names = load_splits(self.config)
+        skipped = SkippedFiles(skip_bad=self.config.data.skip_bad_files)
+        splits, class_names = load_splits(self.config, skipped)
         start = time.perf_counter()
         cache = feature_cache(self.config, self.runs_root)
         extraction = extract_splits(self.config, frozen, cache, splits)
@@ -91,6 +93,7 @@ class VGG16Bottleneck(ClassifierRecipe):
         datasets = feature_datasets(
             self.config, self.epoch, features, labels, class_names
         )
+        datasets.skipped_files = skipped
         return FeatureData(
             **vars(datasets),
             frozen=frozen,

@@ -21,6 +21,7 @@ import time
 import keras
 import numpy as np
 
+from keras_recipes.data.image_folder import SkippedFiles
 from keras_recipes.data.multi_crop import crop_load_size, predict_ten_crop
 from keras_recipes.epoch_seeding import EpochSeeding
 from keras_recipes.errors import ConfigError
@@ -89,7 +90,8 @@ class VGG16FineTune(ClassifierRecipe):
         """Returns the `FineTuneData`: images, the frozen base, top features."""
         config = self.config
         frozen = build_frozen_base(config, self.dtype_policy)
-        splits, class_names = load_splits(config)
+        skipped = SkippedFiles(skip_bad=config.data.skip_bad_files)
+        splits, class_names = load_splits(config, skipped)
         top_data = None
         if not config.fine_tune.top_run and config.fine_tune.train_top_first:
             start = time.perf_counter()
@@ -103,7 +105,9 @@ class VGG16FineTune(ClassifierRecipe):
             top_data = feature_datasets(
                 config, self.epoch, features, labels, class_names
             )
-        return fine_tune_data(config, self.epoch, splits, class_names, frozen, top_data)
+        data = fine_tune_data(config, self.epoch, splits, class_names, frozen, top_data)
+        data.skipped_files = skipped
+        return data
 
     def build_model(self, data):
         """Returns preprocessing, the partly trainable base and the top, joined."""
