@@ -9,6 +9,7 @@ import platform
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import keras
@@ -106,6 +107,8 @@ class RunResult:
         config: The resolved config.
         timings: Wall-clock measurements written to `timings.json`; kept
             apart from `metrics`, which the same config and seed reproduce.
+            `step_seconds` holds the seconds of `build_data`, `fit`,
+            `evaluate`, `export` and `figures`.
     """
 
     run_dir: Path
@@ -706,7 +709,10 @@ class Recipe:
             raise RunInterrupted(self.run_dir) from None
 
     def _run_steps(self):
+        steps = self.timings.setdefault("step_seconds", {})
+        clock = time.perf_counter()
         data = self.build_data()
+        steps["build_data"] = round(time.perf_counter() - clock, 4)
         if is_multi_worker(self.strategy):
             data.train = shard_by_data(data.train)
             data.validation = shard_by_data(data.validation)
@@ -728,7 +734,9 @@ class Recipe:
             data.skipped_files.report(self.run_dir)
         finished, initial_epoch = self.restore_history() if self.resume else ({}, 0)
         callbacks = self.build_callbacks(data, finished)
+        clock = time.perf_counter()
         fitted = self.fit(model, data, callbacks, initial_epoch=initial_epoch)
+        steps["fit"] = round(time.perf_counter() - clock, 4)
         history = read_history(self.run_dir / "history.csv") or dict(
             getattr(fitted, "history", None) or {}
         )
@@ -738,13 +746,20 @@ class Recipe:
             # Keras's evaluate and predict share fit's multi-worker failure
             # (see multi_worker.py); every worker evaluates its own copy.
             model = local_copy(model, self.run_dir / ".local_copy.keras")
+        clock = time.perf_counter()
         evaluation = self.evaluate(model, data)
+        steps["evaluate"] = round(time.perf_counter() - clock, 4)
         metrics = evaluation.metrics
         write_json_atomic(self.run_dir / "metrics.json", metrics)
-        if self.timings:
-            write_json_atomic(self.run_dir / "timings.json", self.timings)
-        self.export(model, data, evaluation)
-        self.figures(model, data, history, evaluation)
+        write_json_atomic(self.run_dir / "timings.json", self.timings)
+        for name, step in (
+            ("export", lambda: self.export(model, data, evaluation)),
+            ("figures", lambda: self.figures(model, data, history, evaluation)),
+        ):
+            clock = time.perf_counter()
+            step()
+            steps[name] = round(time.perf_counter() - clock, 4)
+        write_json_atomic(self.run_dir / "timings.json", self.timings)
         if not chief:
             shutil.rmtree(self.run_dir, ignore_errors=True)
         return RunResult(self.run_dir, history, metrics, self.config, self.timings)

@@ -1,0 +1,364 @@
+"""Folder scale: memory and time of every image recipe as a photo folder grows.
+
+Generates folders of photo-like JPEGs (smooth colour fields with shapes,
+150-500 px a side, seeded) in the layout each recipe reads: class folders
+(small_data_classifier, autoencoder, vae, vgg16_bottleneck,
+vgg16_fine_tune), identity folders (face_triplet) and Pascal VOC (yolo).
+Each recipe then runs one epoch on each folder size in a child process,
+and the table gives, per recipe and size, the child's peak RSS and the
+seconds per 1,000 images of each step of the run (`timings.json`'s
+`step_seconds`: `build_data` scans the folder and builds the pipelines,
+and for vgg16_bottleneck extracts the features; `fit` is the one epoch).
+The last columns are the ratios of the largest size to the smallest: a
+cost linear in the data keeps every seconds-per-1,000 ratio near 1.0 and
+the peak RSS nearly flat.
+
+Beside `small_data_classifier` at 150x150 RGB, a plain Keras script reads
+the same folder with `keras.utils.image_dataset_from_directory` and trains
+the same model (`keras_recipes.models.small_cnn` with the recipe's sizes)
+for the same epoch, as the anchor: `epoch vs plain` is the recipe's epoch
+time over the script's.
+
+VGG16 runs with `model.weights=null` (no download here) and smaller
+images (`--vgg-size`, 64 by default), since its cost is the base's.
+
+    python benchmarks/folder_scale.py [--sizes 2000 32000] [--recipes ...]
+        [--root /tmp/folder_scale] [--keep]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+RECIPES = (
+    "small_data_classifier",
+    "autoencoder",
+    "vae",
+    "face_triplet",
+    "vgg16_bottleneck",
+    "vgg16_fine_tune",
+    "yolo",
+)
+LAYOUT = {
+    "face_triplet": "identities",
+    "yolo": "voc",
+}
+CLASSES = ("cat", "dog")
+SHAPES = ("ellipse", "rectangle", "triangle")
+# The folder's test share; validation comes from the training images.
+TEST_FRACTION = 0.1
+_GRAIN = np.random.default_rng(0).integers(-7, 8, (512, 512, 3)).astype("int16")
+
+
+def photo(rng, tint=None, boxes=0):
+    """Returns a photo-like uint8 RGB image and its shapes' boxes and classes."""
+    width, height = (int(v) for v in rng.integers(150, 501, 2))
+    coarse = rng.integers(0, 256, (int(rng.integers(3, 7)), int(rng.integers(3, 7)), 3))
+    if tint is not None:
+        coarse = np.clip(coarse * 0.6 + np.asarray(tint) * 0.4, 0, 255)
+    field = Image.fromarray(coarse.astype("uint8")).resize(
+        (width, height), Image.Resampling.BICUBIC
+    )
+    draw = ImageDraw.Draw(field)
+    found, classes = [], []
+    for _ in range(boxes or int(rng.integers(1, 4))):
+        side = int(rng.integers(min(width, height) // 6, min(width, height) // 2))
+        x0 = int(rng.integers(0, width - side))
+        y0 = int(rng.integers(0, height - side))
+        box = (x0, y0, x0 + side, y0 + int(side * rng.uniform(0.6, 1.0)))
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        kind = int(rng.integers(len(SHAPES)))
+        if kind == 0:
+            draw.ellipse(box, fill=colour)
+        elif kind == 1:
+            draw.rectangle(box, fill=colour)
+        else:
+            draw.polygon(
+                [(box[0], box[3]), (box[2], box[3]), ((box[0] + box[2]) // 2, box[1])],
+                fill=colour,
+            )
+        found.append(box)
+        classes.append(kind)
+    # Sensor-like grain from one shared tile at a random offset: photo-sized
+    # JPEGs (and decode costs) without drawing noise for every pixel.
+    y, x = (int(v) for v in rng.integers(0, 12, 2))
+    grain = _GRAIN[y : y + height, x : x + width]
+    pixels = np.asarray(field, "int16") + grain
+    return np.clip(pixels, 0, 255).astype("uint8"), found, classes
+
+
+def write_class_folder(root, count, seed=0):
+    """Writes `train/` and `test/` of two tinted classes; returns `root`."""
+    rng = np.random.default_rng(seed)
+    tints = {"cat": (220, 140, 60), "dog": (60, 120, 220)}
+    for index in range(count):
+        split = "test" if (index // 2) % round(1 / TEST_FRACTION) == 0 else "train"
+        name = CLASSES[index % 2]
+        folder = root / split / name
+        folder.mkdir(parents=True, exist_ok=True)
+        image, _, _ = photo(rng, tints[name])
+        Image.fromarray(image).save(folder / f"{name}.{index}.jpg", quality=90)
+    return root
+
+
+def write_identity_folder(root, count, seed=0, per_identity=20):
+    """Writes identity subfolders of `per_identity` variations of one tint."""
+    rng = np.random.default_rng(seed)
+    identities = max(4, count // per_identity)
+    tints = rng.integers(0, 256, (identities, 3))
+    for index in range(count):
+        identity = index % identities
+        folder = root / f"person_{identity:05d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        image, _, _ = photo(rng, tints[identity])
+        Image.fromarray(image).save(folder / f"{index:06d}.jpg", quality=90)
+    return root
+
+
+def write_voc_folder(root, count, seed=0):
+    """Writes a Pascal VOC folder of photos with shapes; returns `root`."""
+    from keras_recipes.data.annotations.voc import write_voc
+
+    rng = np.random.default_rng(seed)
+    test_every = round(1 / TEST_FRACTION)
+    for index in range(count):
+        split = (
+            "test"
+            if index % test_every == 0
+            else ("val" if index % test_every == 1 else "train")
+        )
+        image, boxes, classes = photo(rng)
+        annotation = {
+            "boxes": np.asarray(boxes, "float32").reshape(-1, 4),
+            "classes": np.asarray(classes, "int32"),
+        }
+        write_voc(root, split, [image], [annotation], list(SHAPES), first_id=index)
+    return root
+
+
+WRITERS = {
+    "classes": write_class_folder,
+    "identities": write_identity_folder,
+    "voc": write_voc_folder,
+}
+
+
+def recipe_overrides(name, folder, vgg_size):
+    """Returns the `--set` values of one recipe's one-epoch run on `folder`."""
+    common = [
+        f"data.directory={folder}",
+        "train.epochs=1",
+        "train.verbose=0",
+        "callbacks.tensorboard.enabled=false",
+    ]
+    if name == "small_data_classifier":
+        return common + ["data.image_size=[150,150]", "data.color_mode=rgb"]
+    if name == "autoencoder":
+        return common + ["model.kind=deep"]
+    if name == "face_triplet":
+        return common + ["data.unseen=held_out"]
+    if name.startswith("vgg16"):
+        return common + [
+            f"data.image_size=[{vgg_size},{vgg_size}]",
+            "base.weights=null",
+        ]
+    if name == "yolo":
+        return common + ["data.format=voc", "model.backbone_weights=null"]
+    return common
+
+
+def run_child(command, cwd):
+    """Runs a command under `/usr/bin/time`; returns (peak RSS MB, seconds)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        start = time.perf_counter()
+        done = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", rss.name, *command],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+        )
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+        kilobytes = int(rss.read().split()[-1])
+    return kilobytes / 1024, seconds, done.stdout
+
+
+def run_recipe(name, folder, runs_root, vgg_size):
+    """Runs one recipe on one folder; returns its peak RSS and step seconds."""
+    command = [sys.executable, "-m", "keras_recipes", "run", name]
+    for value in recipe_overrides(name, folder, vgg_size):
+        command += ["--set", value]
+    command += ["--runs-root", str(runs_root)]
+    peak, seconds, _ = run_child(command, cwd=runs_root)
+    run_dir = max((runs_root / name).iterdir(), key=lambda p: p.stat().st_mtime)
+    timings = json.loads((run_dir / "timings.json").read_text())
+    steps = dict(timings["step_seconds"])
+    if "feature_extraction_seconds" in timings:
+        steps["features"] = timings["feature_extraction_seconds"]
+    return {"peak_mb": peak, "process_seconds": seconds, "steps": steps}
+
+
+PLAIN_SCRIPT = """
+import json, sys, time
+import keras
+from keras_recipes.models import small_cnn
+
+folder, size, filters = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+units, epochs = int(sys.argv[4]), int(sys.argv[5])
+train = keras.utils.image_dataset_from_directory(
+    folder, image_size=(size, size), batch_size=32, seed=0, verbose=False
+)
+model = small_cnn((size, size, 3), 2, filters=tuple(filters), dense_units=units)
+model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+start = time.perf_counter()
+model.fit(train.prefetch(-1), epochs=epochs, verbose=0)
+print(json.dumps({"fit": time.perf_counter() - start}))
+"""
+
+
+def run_plain(folder, runs_root, epochs=1):
+    """Trains the classifier's model from `image_dataset_from_directory`."""
+    from keras_recipes import load_config
+
+    config = load_config("small_data_classifier")
+    command = [
+        sys.executable,
+        "-c",
+        PLAIN_SCRIPT,
+        str(folder / "train"),
+        "150",
+        json.dumps(list(config.model.filters)),
+        str(config.model.dense_units),
+        str(epochs),
+    ]
+    peak, seconds, out = run_child(command, cwd=runs_root)
+    return {
+        "peak_mb": peak,
+        "process_seconds": seconds,
+        "steps": json.loads(out.splitlines()[-1]),
+    }
+
+
+def per_thousand(result, count):
+    return {step: value / (count / 1000) for step, value in result["steps"].items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 32000])
+    parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=RECIPES)
+    parser.add_argument(
+        "--root", type=Path, default=Path(tempfile.gettempdir()) / "folder_scale"
+    )
+    parser.add_argument("--vgg-size", type=int, default=64)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the generated folders"
+    )
+    parser.add_argument(
+        "--no-plain", action="store_true", help="skip the plain Keras anchor"
+    )
+    args = parser.parse_args()
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    print(f"CPU: {cpu}, {os.cpu_count()} cores; sizes {args.sizes}")
+    args.root.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for count in args.sizes:
+        layouts = {LAYOUT.get(name, "classes") for name in args.recipes}
+        folders = {}
+        for layout in sorted(layouts):
+            folder = args.root / f"{layout}_{count}"
+            if not (folder / ".complete").exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                start = time.perf_counter()
+                WRITERS[layout](folder, count)
+                (folder / ".complete").write_text("")
+                print(
+                    f"wrote {count} images ({layout}) in "
+                    f"{time.perf_counter() - start:.0f} s",
+                    flush=True,
+                )
+            folders[layout] = folder
+        runs_root = args.root / f"runs_{count}"
+        shutil.rmtree(runs_root, ignore_errors=True)
+        runs_root.mkdir()
+        for name in args.recipes:
+            result = run_recipe(
+                name, folders[LAYOUT.get(name, "classes")], runs_root, args.vgg_size
+            )
+            results[(name, count)] = result
+            print(
+                f"{name} N={count}: peak {result['peak_mb']:.0f} MB, "
+                f"steps {result['steps']}",
+                flush=True,
+            )
+        if "small_data_classifier" in args.recipes and not args.no_plain:
+            results[("plain keras", count)] = run_plain(folders["classes"], runs_root)
+            print(
+                f"plain keras N={count}: {results[('plain keras', count)]}", flush=True
+            )
+        if not args.keep:
+            shutil.rmtree(runs_root, ignore_errors=True)
+    print_table(results, args.sizes)
+    if not args.keep:
+        shutil.rmtree(args.root, ignore_errors=True)
+
+
+def print_table(results, sizes):
+    small, large = min(sizes), max(sizes)
+    steps = ("build_data", "features", "fit", "evaluate", "figures")
+    header = ["recipe", "N", "peak RSS MB"] + [f"{s} s/1k" for s in steps]
+    print("\n| " + " | ".join(header) + " |")
+    print("|" + " --- |" * len(header))
+    names = dict.fromkeys(name for name, _ in results)
+    for name in names:
+        for count in sizes:
+            result = results.get((name, count))
+            if result is None:
+                continue
+            rates = per_thousand(result, count)
+            cells = [name, str(count), f"{result['peak_mb']:.0f}"]
+            cells += [f"{rates[s]:.2f}" if s in rates else "" for s in steps]
+            print("| " + " | ".join(cells) + " |")
+    print(f"\nratios, N={large} over N={small} (linear: s/1k near 1.0; RSS flat):")
+    for name in names:
+        first, last = results.get((name, small)), results.get((name, large))
+        if first is None or last is None or small == large:
+            continue
+        rates_a, rates_b = per_thousand(first, small), per_thousand(last, large)
+        ratios = {
+            s: rates_b[s] / rates_a[s] for s in steps if s in rates_a and rates_a[s] > 0
+        }
+        cells = ", ".join(f"{s} {r:.2f}x" for s, r in ratios.items())
+        print(f"  {name}: peak RSS {last['peak_mb'] / first['peak_mb']:.2f}x; {cells}")
+    for count in sizes:
+        recipe, plain = (
+            results.get(("small_data_classifier", count)),
+            results.get(("plain keras", count)),
+        )
+        if recipe and plain:
+            ratio = recipe["steps"]["fit"] / plain["steps"]["fit"]
+            print(
+                f"  N={count}: small_data_classifier epoch vs plain Keras: {ratio:.2f}x"
+            )
+
+
+if __name__ == "__main__":
+    main()
