@@ -31,7 +31,16 @@ def test_notebook_is_up_to_date(source):
     )
 
 
-@pytest.mark.parametrize("source", WALKTHROUGHS, ids=lambda p: p.stem)
+# Two notebooks run by default (a classifier, and a model with its own
+# training step); every notebook runs with `pytest -m slow`.
+RUN_BY_DEFAULT = {"small_data_classifier", "vae"}
+RUNS = [
+    p if p.stem in RUN_BY_DEFAULT else pytest.param(p, marks=pytest.mark.slow)
+    for p in WALKTHROUGHS
+]
+
+
+@pytest.mark.parametrize("source", RUNS, ids=lambda p: p.stem)
 def test_notebook_runs_in_quick_mode(source, tmp_path, monkeypatch):
     from nbclient import NotebookClient
 
