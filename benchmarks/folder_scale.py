@@ -110,10 +110,14 @@ def write_class_folder(root, count, seed=0):
     return root
 
 
-def write_identity_folder(root, count, seed=0, per_identity=20):
-    """Writes identity subfolders of `per_identity` variations of one tint."""
+def write_identity_folder(root, count, seed=0):
+    """Writes identity subfolders: up to 20 variations of one tint each.
+
+    Small folders get fewer images per identity, so that the held-out
+    identities leave enough for a P x K batch of 16 identities.
+    """
     rng = np.random.default_rng(seed)
-    identities = max(4, count // per_identity)
+    identities = max(24, count // 20)
     tints = rng.integers(0, 256, (identities, 3))
     for index in range(count):
         identity = index % identities

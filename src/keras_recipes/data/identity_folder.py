@@ -25,8 +25,8 @@ def load_identity_folder(
             allows) unreadable files left out. Defaults to `None`.
 
     Returns:
-        `(images, labels, names)`: float32 `[N, height, width, channels]` in
-        [0, 255], int32 labels `[N]` indexing `names`, the identity names.
+        `(images, labels, names)`: uint8 `[N, height, width, channels]`,
+        int32 labels `[N]` indexing `names`, the identity names.
 
     Example:
 
@@ -49,7 +49,7 @@ def load_identity_folder(
     labels = np.asarray(
         [new_label[label] for _, label in files if label in new_label], dtype="int32"
     )
-    images = load_images(paths, tuple(image_size), channels)
+    images = load_images(paths, tuple(image_size), channels, dtype="uint8")
     return images, labels, [found[i] for i in kept]
 
 

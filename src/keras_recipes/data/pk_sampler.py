@@ -136,7 +136,8 @@ def pk_dataset(
     first, so the dataset never runs out.
 
     Args:
-        images: Array `[N, ...]` of all the images.
+        images: Array `[N, ...]` of all the images (uint8 or float);
+            batches come out as float32.
         labels: Integer identity of each image, `[N]`.
         identities_per_batch: P. Defaults to `8`.
         images_per_identity: K. Defaults to `4`.
@@ -164,7 +165,8 @@ def pk_dataset(
     labels = tf.constant(np.asarray(labels))
 
     def gather(batch):
-        return tf.gather(images, batch), tf.gather(labels, batch)
+        # Images may be stored as uint8; the model takes float32.
+        return tf.cast(tf.gather(images, batch), "float32"), tf.gather(labels, batch)
 
     return (
         tf.data.Dataset.from_tensor_slices(indices)

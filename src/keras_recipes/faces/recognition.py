@@ -257,13 +257,34 @@ def enroll_one_per_identity(
     """
     labels = np.asarray(labels).reshape(-1)
     rng = np.random.default_rng(seed)
+    gallery = np.asarray(
+        [rng.choice(np.flatnonzero(labels == label)) for label in np.unique(labels)],
+        dtype="int64",
+    )
+    database = _gallery_database(
+        [names[label] for label in labels[gallery]],
+        embeddings,
+        gallery,
+        distance,
+        threshold,
+    )
+    return database, gallery
+
+
+def _gallery_database(names, embeddings, gallery, distance, threshold=None):
+    # One image per name, enrolled at once: enrolling them one by one
+    # copies the growing gallery at every step.
     database = EnrollmentDatabase(distance, threshold)
-    gallery = []
-    for label in np.unique(labels):
-        index = int(rng.choice(np.flatnonzero(labels == label)))
-        database.enroll(names[label], embeddings[index])
-        gallery.append(index)
-    return database, np.asarray(gallery, dtype="int64")
+    vectors = np.asarray(embeddings)
+    database.embeddings = vectors[gallery].reshape(len(gallery), -1).astype("float32")
+    database.names = np.asarray([str(name) for name in names])
+    return database
+
+
+def _draw_queries(queries, max_queries, rng):
+    if max_queries is None or len(queries) <= max_queries:
+        return queries
+    return np.sort(rng.choice(queries, max_queries, replace=False))
 
 
 def embed_images(model, images, batch_size=256):
@@ -297,13 +318,19 @@ def _one_shot_split(labels, identities, rng):
 
 
 def one_shot_accuracy(
-    embeddings, labels, trials=10, seed=0, distance="squared_euclidean"
+    embeddings,
+    labels,
+    trials=10,
+    seed=0,
+    distance="squared_euclidean",
+    max_queries=None,
 ):
     """Scores recognition with one enrolled image per identity.
 
     In each trial one random image of every identity is enrolled, and every
-    other image is named by its nearest enrolled image. Identities with a
-    single image are enrolled but not queried.
+    other image (or `max_queries` of them, drawn at random) is named by its
+    nearest enrolled image. Identities with a single image are enrolled but
+    not queried.
 
     Args:
         embeddings: Array `[N, D]` (or raw images, flattened).
@@ -312,6 +339,10 @@ def one_shot_accuracy(
         seed: Seed of the enrolment draws. Defaults to `0`.
         distance: `"squared_euclidean"` or `"euclidean"`. Defaults to
             `"squared_euclidean"`.
+        max_queries: Most queries of a trial, or `None` for all. With as
+            many identities as images grow, all queries against all
+            enrolled images would cost the square of the data. Defaults to
+            `None`.
 
     Returns:
         The mean fraction of queries named right, a float in [0, 1].
@@ -322,16 +353,15 @@ def one_shot_accuracy(
     one_shot_accuracy(model.predict(images), labels)
     ```
     """
-    embeddings = np.asarray(embeddings, dtype="float32").reshape(len(labels), -1)
+    embeddings = np.asarray(embeddings).reshape(len(labels), -1)
     labels = np.asarray(labels).reshape(-1)
     identities = np.unique(labels)
     rng = np.random.default_rng(seed)
     scores = []
     for _ in range(trials):
         gallery, queries = _one_shot_split(labels, identities, rng)
-        database = EnrollmentDatabase(distance)
-        for index in gallery:
-            database.enroll(str(labels[index]), embeddings[index])
+        queries = _draw_queries(queries, max_queries, rng)
+        database = _gallery_database(labels[gallery], embeddings, gallery, distance)
         names, _ = database.nearest(embeddings[queries])
         scores.append(np.mean(names == labels[queries].astype(str)))
     return float(np.mean(scores))
@@ -345,6 +375,7 @@ def open_set_accuracy(
     seed=0,
     enrolled_fraction=0.5,
     distance="squared_euclidean",
+    max_queries=None,
 ):
     """Scores recognition when some people were never enrolled.
 
@@ -363,6 +394,8 @@ def open_set_accuracy(
             Defaults to `0.5`.
         distance: `"squared_euclidean"` or `"euclidean"`. Defaults to
             `"squared_euclidean"`.
+        max_queries: Most queries of a trial, drawn at random, or `None`
+            for all. Defaults to `None`.
 
     Returns:
         The mean fraction of queries answered right, a float in [0, 1].
@@ -378,7 +411,7 @@ def open_set_accuracy(
             f"enrolled_fraction must be in (0, 1). "
             f"Received: enrolled_fraction={enrolled_fraction}"
         )
-    embeddings = np.asarray(embeddings, dtype="float32").reshape(len(labels), -1)
+    embeddings = np.asarray(embeddings).reshape(len(labels), -1)
     labels = np.asarray(labels).reshape(-1)
     identities = np.unique(labels)
     count = max(1, round(enrolled_fraction * len(identities)))
@@ -387,9 +420,10 @@ def open_set_accuracy(
     for _ in range(trials):
         enrolled = rng.choice(identities, count, replace=False)
         gallery, queries = _one_shot_split(labels, enrolled, rng)
-        database = EnrollmentDatabase(distance, threshold)
-        for index in gallery:
-            database.enroll(str(labels[index]), embeddings[index])
+        queries = _draw_queries(queries, max_queries, rng)
+        database = _gallery_database(
+            labels[gallery], embeddings, gallery, distance, threshold
+        )
         answers = [name for name, _ in database.identify(embeddings[queries])]
         truth = [
             str(label) if label in enrolled else UNKNOWN for label in labels[queries]

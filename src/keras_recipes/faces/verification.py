@@ -20,6 +20,7 @@ Reference:
 import numpy as np
 
 DISTANCES = ("squared_euclidean", "euclidean")
+_PAIR_CHUNK = 1024
 
 
 def pair_distances(embeddings, first, second, distance="squared_euclidean"):
@@ -46,10 +47,17 @@ def pair_distances(embeddings, first, second, distance="squared_euclidean"):
         raise ValueError(
             f"distance must be one of {DISTANCES}. Received: distance={distance}"
         )
-    embeddings = np.asarray(embeddings, dtype="float64")
+    embeddings = np.asarray(embeddings)
     embeddings = embeddings.reshape(len(embeddings), -1)
-    difference = embeddings[np.asarray(first)] - embeddings[np.asarray(second)]
-    squared = np.sum(difference * difference, axis=1)
+    first, second = np.asarray(first), np.asarray(second)
+    squared = np.empty(len(first), dtype="float64")
+    # A chunk of pairs at a time: raw pixels of 20,000 pairs in float64
+    # would take gigabytes.
+    for start in range(0, len(first), _PAIR_CHUNK):
+        chunk = slice(start, start + _PAIR_CHUNK)
+        difference = embeddings[first[chunk]].astype("float64")
+        difference -= embeddings[second[chunk]]
+        squared[chunk] = np.einsum("ij,ij->i", difference, difference)
     return squared if distance == "squared_euclidean" else np.sqrt(squared)
 
 

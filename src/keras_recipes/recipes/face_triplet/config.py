@@ -154,6 +154,9 @@ class VerificationConfig:
     max_pairs: int = param(20000, minimum=2, doc="Pairs per split, half same.")
     far_target: float = param(1e-3, minimum=0, maximum=1, doc="FAR of VAL@FAR.")
     one_shot_trials: int = param(10, minimum=1, doc="Random one-shot enrolments.")
+    max_queries: int = param(
+        2000, minimum=1, doc="Queries per one-shot trial; beyond, drawn at random."
+    )
     projector_points: int = param(2000, minimum=0, doc="Embeddings for TensorBoard.")
     projection_points: int = param(
         600, minimum=10, doc="Unseen images in the t-SNE figure (it is slow)."

@@ -87,19 +87,29 @@ def evaluate_embedding(model, data, config):
         metrics.update({f"{prefix}_{key}": value for key, value in report.items()})
         scores[prefix] = (distances, same)
     unseen_images, unseen_labels = splits["unseen"]
-    pixels = unseen_images / 255.0
-    pixel_distances = distances_of("unseen", pixels)
+    # Raw pixels in [0, 1]: the distances of the stored [0, 255] images,
+    # scaled, rather than a scaled copy of every image.
+    pixel_scale = 255.0**2 if distance == "squared_euclidean" else 255.0
+    pixel_distances = distances_of("unseen", unseen_images) / pixel_scale
     metrics["unseen_pixel_auc"] = faces.roc_auc(pixel_distances, pairs["unseen"][2])
     scores["unseen_pixel"] = (pixel_distances, pairs["unseen"][2])
-    trials = verification.one_shot_trials
+    trials, max_queries = verification.one_shot_trials, verification.max_queries
     metrics["unseen_one_shot_accuracy"] = faces.one_shot_accuracy(
-        embeddings["unseen"], unseen_labels, trials, seed, distance
+        embeddings["unseen"], unseen_labels, trials, seed, distance, max_queries
     )
+    # The nearest enrolled image is the same at any scale of the pixels.
     metrics["unseen_pixel_one_shot_accuracy"] = faces.one_shot_accuracy(
-        pixels, unseen_labels, trials, seed, distance
+        unseen_images, unseen_labels, trials, seed, distance, max_queries
     )
     metrics["unseen_open_set_accuracy"] = faces.open_set_accuracy(
-        embeddings["unseen"], unseen_labels, threshold, trials, seed, 0.5, distance
+        embeddings["unseen"],
+        unseen_labels,
+        threshold,
+        trials,
+        seed,
+        0.5,
+        distance,
+        max_queries,
     )
     database, gallery = faces.enroll_one_per_identity(
         embeddings["unseen"],

@@ -42,7 +42,9 @@ def plot_pk_batch(train, class_names, sampler, path):
     )
 
 
-def plot_one_shot_queries(unseen, names, evaluation, rng, path, per_identity=3):
+def plot_one_shot_queries(
+    unseen, names, evaluation, rng, path, per_identity=3, max_identities=10
+):
     """Draws the enrolled unseen images above queries named against them.
 
     Args:
@@ -53,6 +55,8 @@ def plot_one_shot_queries(unseen, names, evaluation, rng, path, per_identity=3):
         rng: A NumPy `Generator` drawing the queries.
         path: PNG file to write.
         per_identity: Queries of each identity. Defaults to `3`.
+        max_identities: Most identities drawn (columns), chosen at random.
+            Defaults to `10`.
 
     Returns:
         `path`.
@@ -66,7 +70,11 @@ def plot_one_shot_queries(unseen, names, evaluation, rng, path, per_identity=3):
     """
     images, labels = unseen
     identities = np.unique(labels)
-    gallery = evaluation.gallery
+    shown = np.arange(len(identities))
+    if len(identities) > max_identities:
+        shown = np.sort(rng.choice(len(identities), max_identities, replace=False))
+    identities = identities[shown]
+    gallery = evaluation.gallery[shown]
     queries = np.stack(
         [
             rng.choice(
