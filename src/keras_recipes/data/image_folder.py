@@ -1,7 +1,9 @@
 """Image folders with one subfolder per class, checked before use."""
 
 import dataclasses
+import os
 import struct
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -124,16 +126,69 @@ class SkippedFiles:
         files = [p for p in candidates if skipped.check(p)]
         ```
         """
+        return self.admit(path, image_problems([path], threads=1)[0])
+
+    def admit(self, path, problem):
+        """Returns whether a checked file is used, recording it otherwise.
+
+        Args:
+            path: A file found in the data folder.
+            problem: What checking it found: `None` for a readable image,
+                else the `DataError` (as `image_problems` gives them).
+
+        Returns:
+            `True` for a readable image; `False` for a bad file when
+            `skip_bad` is set. Otherwise a bad file raises `DataError`.
+
+        Example:
+
+        ```python
+        kept = [p for p, e in zip(paths, image_problems(paths)) if skipped.admit(p, e)]
+        ```
+        """
+        if problem is None:
+            return True
+        if not self.skip_bad:
+            raise DataError(
+                f"{problem}; or set data.skip_bad_files=true to skip such files"
+            ) from None
+        self.bad.append((path, str(problem)))
+        return False
+
+
+def image_problems(paths, threads=None):
+    """Checks image files in parallel; returns each one's `DataError` or `None`.
+
+    Pillow decodes outside Python's lock, so threads check files side by
+    side.
+
+    Args:
+        paths: Image files.
+        threads: Files checked at once. Defaults to `None`: one per core.
+
+    Returns:
+        A list, in the order of `paths`, of `None` (a readable image) or the
+        `DataError` that `check_image` raised.
+
+    Example:
+
+    ```python
+    problems = image_problems(sorted(Path("data/cat").glob("*.jpg")))
+    ```
+    """
+
+    def problem(path):
         try:
             check_image(path)
         except DataError as error:
-            if not self.skip_bad:
-                raise DataError(
-                    f"{error}; or set data.skip_bad_files=true to skip such files"
-                ) from None
-            self.bad.append((path, str(error)))
-            return False
-        return True
+            return error
+        return None
+
+    threads = threads or os.cpu_count() or 1
+    if threads == 1 or len(paths) < 2:
+        return [problem(path) for path in paths]
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(problem, paths))
 
 
 def is_hidden_or_system(path, root):
@@ -179,13 +234,18 @@ def list_folder_images(folder, skipped=None):
     """
     skipped = SkippedFiles() if skipped is None else skipped
     folder = Path(folder)
-    files = []
+    candidates = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         if is_hidden_or_system(path, folder):
             skipped.hidden.append(path)
-        elif skipped.check(path):
-            files.append(path)
-    return files
+        else:
+            candidates.append(path)
+    problems = image_problems(candidates)
+    return [
+        path
+        for path, problem in zip(candidates, problems, strict=True)
+        if skipped.admit(path, problem)
+    ]
 
 
 def find_splits(directory):
