@@ -11,7 +11,7 @@ import keras
 import numpy as np
 from conftest import run_cli
 
-from keras_recipes.training import read_history
+from keras_recipes.run_files import read_history
 
 EPOCHS = 6
 SETTINGS = [

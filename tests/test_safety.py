@@ -7,7 +7,7 @@ import keras
 import pytest
 
 from keras_recipes.errors import UserError
-from keras_recipes.training import load_model_safely
+from keras_recipes.run_files import load_model_safely
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "keras_recipes"
 UNSAFE = {

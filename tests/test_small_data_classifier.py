@@ -9,7 +9,7 @@ from conftest import run_cli
 
 import keras_recipes
 from keras_recipes.recipes import SmallDataClassifier
-from keras_recipes.training import read_history
+from keras_recipes.run_files import read_history
 
 QUICK = {
     "train.epochs": 8,

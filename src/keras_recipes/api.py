@@ -92,7 +92,7 @@ def load_run(run_dir):
     recipe, model = load_run("runs/small_data_classifier/20260101-000000")
     ```
     """
-    from keras_recipes.training import load_model_safely
+    from keras_recipes.run_files import load_model_safely
 
     run_dir = Path(run_dir)
     if not run_dir.exists():
@@ -150,7 +150,7 @@ def run(
     print(result.metrics["test_accuracy"], result.run_dir)
     ```
     """
-    from keras_recipes.training import latest_unfinished_run
+    from keras_recipes.run_files import latest_unfinished_run
 
     if resume:
         if run_dir is None:

@@ -16,7 +16,7 @@ import numpy as np
 from keras_recipes.api import load_config
 from keras_recipes.errors import UserError
 from keras_recipes.monitors import DEAD_RELU_FILE, read_dead_relu
-from keras_recipes.training import read_history
+from keras_recipes.run_files import read_history
 
 # A rise of the validation loss this far over its minimum, while the training
 # loss keeps falling, is over-fitting.

@@ -1,28 +1,19 @@
 """The `Recipe` base class: one data flow from config to a run directory."""
 
-import csv
 import dataclasses
-import datetime
-import hashlib
 import math
-import platform
 import shutil
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-import keras
-
 from keras_recipes import config as config_lib
-from keras_recipes.callbacks import best_value, build_callbacks, read_backup_pointer
+from keras_recipes.callbacks import best_value, build_callbacks
 from keras_recipes.distribution import (
     build_strategy,
     is_chief,
     is_multi_worker,
     shard_by_data,
     synchronize_batch_norm,
-    task_name,
 )
 from keras_recipes.epoch_seeding import (
     EpochSeeding,
@@ -39,119 +30,15 @@ from keras_recipes.precision import (
     keep_outputs_float32,
     resolve_mixed_precision,
 )
+from keras_recipes.results import Datasets, Evaluation, RunResult
+from keras_recipes.run_directory import RunDirectory
+from keras_recipes.run_files import fit_verbosity, read_history
 from keras_recipes.saving import (
-    restore_compile,
     write_json_atomic,
-    write_text_atomic,
 )
 from keras_recipes.seeding import set_seed
 
-
-@dataclasses.dataclass
-class Datasets:
-    """The data a recipe trains and evaluates on.
-
-    Attributes:
-        train: Batched `tf.data.Dataset` of `(inputs, targets)`: one epoch,
-            or epoch after epoch without end (`every_epoch`), of which
-            `steps_per_epoch` batches make an epoch.
-        validation: Batched validation dataset, or `None`.
-        test: Batched held-out test dataset, or `None`.
-        steps_per_epoch: Batches in one epoch of `train`.
-        input_shape: Shape of one input, without the batch axis.
-        class_names: Names of the classes, for classifiers.
-        random_layers: Layers drawing random numbers inside the input
-            pipeline (augmentation); they are re-seeded every epoch.
-        skipped_files: The `SkippedFiles` of a data folder's scan, which the
-            run reports (and lists in `skipped_files.txt`), or `None`.
-
-    A recipe that needs more (arrays for its figures, anchors, sizes)
-    subclasses this dataclass with typed fields of its own.
-    """
-
-    train: object
-    validation: object = None
-    test: object = None
-    steps_per_epoch: int = 1
-    input_shape: tuple = ()
-    class_names: list = dataclasses.field(default_factory=list)
-    random_layers: list = dataclasses.field(default_factory=list)
-    skipped_files: object = None
-
-
-@dataclasses.dataclass
-class Evaluation:
-    """What `Recipe.evaluate` measured, for `metrics.json`, export and figures.
-
-    Attributes:
-        metrics: Metric name to value, written to `metrics.json`; the same
-            config and seed reproduce it.
-
-    A recipe whose export or figures need more of what evaluation computed
-    (predictions, embeddings, a threshold) subclasses this dataclass, so
-    each later step receives it as an argument instead of reading it from
-    the recipe.
-    """
-
-    metrics: dict = dataclasses.field(default_factory=dict)
-
-
-@dataclasses.dataclass
-class RunResult:
-    """What `Recipe.run` returns.
-
-    Attributes:
-        run_dir: The run directory.
-        history: Metric name to per-epoch values, over the whole run.
-        metrics: The evaluation metrics written to `metrics.json`.
-        config: The resolved config.
-        timings: Wall-clock measurements written to `timings.json`; kept
-            apart from `metrics`, which the same config and seed reproduce.
-            `step_seconds` holds the seconds of `build_data`, `fit`,
-            `evaluate`, `export` and `figures`.
-    """
-
-    run_dir: Path
-    history: dict
-    metrics: dict
-    config: object
-    timings: dict = dataclasses.field(default_factory=dict)
-
-
-def read_history(path):
-    """Reads a `history.csv` written by `CSVLogger` into lists per column.
-
-    Args:
-        path: The CSV file.
-
-    Returns:
-        A `dict` of column name to list of floats; empty if there is no file.
-
-    Example:
-
-    ```python
-    read_history("runs/small_data_classifier/20260101-000000/history.csv")
-    ```
-    """
-    path = Path(path)
-    if not path.is_file():
-        return {}
-    with path.open() as file:
-        rows = list(csv.DictReader(file))
-    columns = {name: [] for name in (rows[0] if rows else {}) if name != "epoch"}
-    for row in rows:
-        for name in columns:
-            value = row[name]
-            columns[name].append(float(value) if value not in ("", None) else math.nan)
-    return columns
-
-
-def _timestamp():
-    return datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-
-
-# Beside config.yaml: the class that ran and what `auto` settings chose.
-RUN_INFO = "run.json"
+__all__ = ["Datasets", "Evaluation", "Recipe", "RunInterrupted", "RunResult"]
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -167,77 +54,7 @@ class RunInterrupted(KeyboardInterrupt):
         self.run_dir = Path(run_dir)
 
 
-def fit_verbosity(setting, stream=None):
-    """Returns the `verbose` of `Model.fit` for a `train.verbose` setting.
-
-    `"auto"` gives progress bars (`1`) on a terminal and one line per epoch
-    (`2`) when the output goes to a file or a pipe, so logs hold neither
-    carriage returns nor colour codes.
-
-    Args:
-        setting: `"auto"`, `0`, `1` or `2`.
-        stream: The stream the progress goes to. Defaults to `sys.stdout`.
-
-    Returns:
-        `0`, `1` or `2`.
-
-    Example:
-
-    ```python
-    model.fit(data, verbose=fit_verbosity("auto"))
-    ```
-    """
-    if setting != "auto":
-        return setting
-    stream = sys.stdout if stream is None else stream
-    isatty = getattr(stream, "isatty", None)
-    return 1 if isatty is not None and isatty() else 2
-
-
-def class_path(cls):
-    """Returns `module:qualname` of a class, as `run.json` records it.
-
-    Args:
-        cls: A class.
-
-    Returns:
-        A `str` such as
-        `"keras_recipes.recipes.small_data_classifier.recipe:SmallDataClassifier"`.
-
-    Example:
-
-    ```python
-    class_path(type(recipe))
-    ```
-    """
-    return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def versions():
-    """Returns the versions a run used: this package, Keras, TensorFlow, Python.
-
-    Returns:
-        A `dict` of package name to version string.
-
-    Example:
-
-    ```python
-    versions()["keras"]  # "3.15.1"
-    ```
-    """
-    import tensorflow as tf
-
-    import keras_recipes
-
-    return {
-        "keras_recipes": keras_recipes.__version__,
-        "keras": keras.__version__,
-        "tensorflow": tf.__version__,
-        "python": platform.python_version(),
-    }
-
-
-class Recipe:
+class Recipe(RunDirectory):
     """Wires data, model, compile, callbacks, fit, evaluation, export and figures.
 
     Subclasses set `name` and `config_class` (whose `description` the recipe
@@ -764,105 +581,6 @@ class Recipe:
             shutil.rmtree(self.run_dir, ignore_errors=True)
         return RunResult(self.run_dir, history, metrics, self.config, self.timings)
 
-    def run_info(self, model):
-        """Returns what `run.json` records: the class that ran, every automatic choice.
-
-        Args:
-            model: The compiled model.
-
-        Returns:
-            A `dict` with `recipe`, `class` (`module:qualname`, so that the
-            run's `config.yaml` rebuilds this class), `resolved` (the dtype
-            policy `train.mixed_precision` gave, the devices, the strategy,
-            whether the train step is XLA-compiled, the fit verbosity),
-            `versions` and `started` (UTC).
-        """
-        cls = type(self)
-        module = sys.modules.get(cls.__module__)
-        train = self.config.train
-        distribute = getattr(self.config, "distribute", None)
-        return {
-            "recipe": self.config.recipe,
-            "class": class_path(cls),
-            "class_file": getattr(module, "__file__", None),
-            "resolved": {
-                "mixed_precision": self.dtype_policy,
-                "devices": self.strategy.num_replicas_in_sync,
-                "strategy": getattr(distribute, "strategy", "none"),
-                "jit_compile": bool(getattr(model, "jit_compile", False)),
-                "verbose": fit_verbosity(getattr(train, "verbose", "auto")),
-            },
-            "versions": versions(),
-            "started": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                timespec="seconds"
-            ),
-        }
-
-    def record_run(self, model):
-        """Writes `run.json` and prints the choices it records.
-
-        Args:
-            model: The compiled model.
-
-        Returns:
-            The `dict` written.
-        """
-        info = self.run_info(model)
-        write_json_atomic(self.run_dir / RUN_INFO, info)
-        resolved = info["resolved"]
-        setting = getattr(self.config.train, "mixed_precision", "float32")
-        print(f"recipe: {info['recipe']} ({info['class']})")
-        for note in getattr(self.config, "implied_settings", ()):
-            print(note)
-        print(
-            f"precision: {resolved['mixed_precision']} (train.mixed_precision: "
-            f"{setting}); devices: {resolved['devices']} (distribute.strategy: "
-            f"{resolved['strategy']}); jit_compile: "
-            f"{str(resolved['jit_compile']).lower()}"
-        )
-        print(
-            "versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
-            flush=True,
-        )
-        return info
-
-    def worker_dir(self):
-        """Returns the temporary folder a non-chief worker writes into.
-
-        It depends only on the run's place and the task, so a resumed worker
-        finds its backup again; it is removed when the run finishes.
-        """
-        place = str((self.run_dir or self.runs_root / self.name).resolve())
-        key = hashlib.sha256(place.encode()).hexdigest()[:16]
-        folder = (
-            Path(tempfile.gettempdir())
-            / "keras_recipes_workers"
-            / f"{task_name(self.strategy)}-{key}"
-        )
-        if not self.resume:
-            shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-
-    def restore_history(self):
-        """Cuts `history.csv` back to the epochs the backup holds.
-
-        An epoch's row is written just before its backup, so after a kill the
-        file may hold one epoch more than the backup; that epoch runs again.
-
-        Returns:
-            A `(history, finished)` tuple: the finished epochs' history
-            (metric name to values) and their number.
-        """
-        pointer = read_backup_pointer(self.run_dir / "backup")
-        finished = pointer["epoch"] if pointer else 0
-        path = self.run_dir / "history.csv"
-        if path.is_file():
-            lines = path.read_text().splitlines(keepends=True)
-            write_text_atomic(path, "".join(lines[: 1 + finished]))
-        print(f"resuming after {finished} finished epochs", flush=True)
-        return read_history(path), finished
-
     def check_finite(self, history):
         """Stops with one clear line when the training loss became NaN."""
         losses = history.get("loss", [])
@@ -873,96 +591,3 @@ class Recipe:
                 f"{self.config.optimizer.learning_rate}) or set optimizer.clipnorm"
                 f" (the best checkpoint so far is in {self.run_dir / 'checkpoints'})"
             )
-
-    def prepare_run_dir(self):
-        """Creates (or, on resume, finds) the run directory and returns it."""
-        if self.resume:
-            run_dir = self.run_dir or latest_unfinished_run(self.runs_root, self.name)
-            if not (run_dir / "config.yaml").is_file():
-                raise UserError(
-                    f"cannot resume: {run_dir} has no config.yaml; "
-                    f"give the run directory of an interrupted run with --run-dir"
-                )
-            return run_dir
-        if self.run_dir is not None:
-            if self.run_dir.exists() and any(self.run_dir.iterdir()):
-                raise UserError(
-                    f"run directory {self.run_dir} is not empty; choose a new "
-                    f"--run-dir or add --resume to continue that run"
-                )
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            return self.run_dir
-        parent = self.runs_root / self.name
-        parent.mkdir(parents=True, exist_ok=True)
-        stamp = _timestamp()
-        for attempt in range(1000):
-            candidate = parent / (stamp if attempt == 0 else f"{stamp}-{attempt}")
-            try:
-                candidate.mkdir()
-            except FileExistsError:
-                continue
-            return candidate
-        raise UserError(f"could not create a new run directory under {parent}")
-
-    def figure_path(self, filename):
-        """Returns `figures/<filename>` in the run directory, creating the folder."""
-        folder = self.run_dir / "figures"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / filename
-
-
-def load_model_safely(path):
-    """Loads a `.keras` model with Keras's `safe_mode` on, as it always is here.
-
-    A model that would run arbitrary Python code when loaded (a `Lambda`
-    layer holding a Python function) is refused with one line.
-
-    Args:
-        path: The `.keras` file.
-
-    Returns:
-        The `keras.Model`.
-
-    Example:
-
-    ```python
-    model = load_model_safely("runs/small_data_classifier/x/model.keras")
-    ```
-    """
-    try:
-        model = keras.saving.load_model(path, safe_mode=True)
-    except ValueError as error:
-        if "safe_mode" not in str(error):
-            raise
-        raise UserError(
-            f"refusing to load {path}: it holds Python code that would run on "
-            f"loading (e.g. a Lambda layer); this package keeps Keras's safe_mode on"
-        ) from None
-    return restore_compile(model, path)
-
-
-def latest_unfinished_run(runs_root, name):
-    """Returns the newest run directory of a recipe that has no `metrics.json`.
-
-    Args:
-        runs_root: Parent of the recipes' run folders, usually `runs`.
-        name: The recipe name.
-
-    Returns:
-        The run directory's `Path`.
-
-    Example:
-
-    ```python
-    latest_unfinished_run("runs", "small_data_classifier")
-    ```
-    """
-    parent = Path(runs_root) / name
-    runs = sorted(parent.glob("*/config.yaml")) if parent.is_dir() else []
-    unfinished = [p.parent for p in runs if not (p.parent / "metrics.json").exists()]
-    if not unfinished:
-        raise UserError(
-            f"no unfinished run of '{name}' under {parent} to resume; "
-            f"name one with --run-dir"
-        )
-    return unfinished[-1]

@@ -19,7 +19,7 @@ from keras_recipes.errors import ConfigError
 from keras_recipes.recipes import FaceTriplet
 from keras_recipes.recipes.face_triplet.callbacks import VerificationCallback
 from keras_recipes.recipes.face_triplet.data import FaceDatasets
-from keras_recipes.training import read_history
+from keras_recipes.run_files import read_history
 
 QUICK = {**FaceTriplet.quick, "train.verbose": 0}
 FIGURES = [

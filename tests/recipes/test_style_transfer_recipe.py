@@ -8,7 +8,7 @@ from PIL import Image
 import keras_recipes
 from keras_recipes.errors import ConfigError, DataError, UserError
 from keras_recipes.recipes import StyleTransfer
-from keras_recipes.training import read_history
+from keras_recipes.run_files import read_history
 
 # Random VGG features are far smaller than ImageNet ones, so the cost's
 # weights are rescaled to keep the style term the largest.

@@ -387,7 +387,7 @@ QUICK_TRANSFER = {
 
 
 def test_transfer_digits_compares_the_three_stages_fairly(tmp_path):
-    from keras_recipes.training import read_history
+    from keras_recipes.run_files import read_history
 
     recipe = TransferDigits(
         load_config("transfer_digits", QUICK_TRANSFER), runs_root=tmp_path

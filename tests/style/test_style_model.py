@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_recipes.run_files import read_history
 from keras_recipes.seeding import set_seed
 from keras_recipes.style import (
     ImageSnapshots,
@@ -16,7 +17,6 @@ from keras_recipes.style import (
     read_snapshots,
     style_feature_extractor,
 )
-from keras_recipes.training import read_history
 from keras_recipes.weights import preprocess_input
 
 STEPS = 5

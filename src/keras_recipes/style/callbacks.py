@@ -22,7 +22,7 @@ class StepHistory(keras.callbacks.History):
     One style transfer fit is one epoch of `train.steps` steps, so this
     `History` keeps a value per step rather than per epoch; `Model.fit`
     returns it. The CSV has a column `epoch` holding the step index, as
-    `keras_recipes.training.read_history` expects.
+    `keras_recipes.run_files.read_history` expects.
 
     Args:
         path: The CSV file to write, e.g. `run_dir / "history.csv"`.

@@ -15,6 +15,7 @@ from keras_recipes.errors import ConfigError, UserError
 from keras_recipes.figures import plot_image_grid
 from keras_recipes.optimizers import build_optimizer
 from keras_recipes.recipes.style_transfer.config import StyleTransferConfig
+from keras_recipes.run_files import read_history
 from keras_recipes.style import (
     ImageSnapshots,
     StepHistory,
@@ -28,7 +29,7 @@ from keras_recipes.style import (
     style_feature_extractor,
 )
 from keras_recipes.style.figures import plot_loss_terms, plot_side_by_side
-from keras_recipes.training import Datasets, Evaluation, Recipe, read_history
+from keras_recipes.training import Datasets, Evaluation, Recipe
 from keras_recipes.weights import preprocess_input
 
 

@@ -24,8 +24,9 @@ from keras_recipes.recipes.transfer_digits.stages import (
 from keras_recipes.recipes.vgg16_bottleneck.data import load_splits
 from keras_recipes.recipes.vgg16_bottleneck.recipe import VGG16Bottleneck
 from keras_recipes.recipes.vgg16_fine_tune.recipe import VGG16FineTune
+from keras_recipes.run_files import read_history
 from keras_recipes.saving import write_json_atomic
-from keras_recipes.training import Recipe, RunResult, read_history
+from keras_recipes.training import Recipe, RunResult
 
 
 class TransferDigits(Recipe):

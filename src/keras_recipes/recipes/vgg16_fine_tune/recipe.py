@@ -47,7 +47,7 @@ from keras_recipes.recipes.vgg16_bottleneck.recipe import VGG16Bottleneck
 from keras_recipes.recipes.vgg16_fine_tune.config import VGG16FineTuneConfig
 from keras_recipes.recipes.vgg16_fine_tune.data import fine_tune_data
 from keras_recipes.recipes.vgg16_fine_tune.model import load_top_run, trainable_copy
-from keras_recipes.training import read_history
+from keras_recipes.run_files import read_history
 
 TOP_HISTORY_FILE = "top_history.csv"
 PREVIEW_IMAGES = 8
