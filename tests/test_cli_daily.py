@@ -430,7 +430,7 @@ def test_an_import_that_fails_is_one_line(tmp_path, capsys):
 
 
 def test_a_missing_image_is_said_to_be_missing(tmp_path):
-    from keras_recipes.data.image_folder import check_image, find_image_files
+    from keras_recipes.data.image_files import check_image, find_image_files
     from keras_recipes.errors import DataError
 
     gone = tmp_path / "gone.png"

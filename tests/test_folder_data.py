@@ -6,7 +6,8 @@ from PIL import Image
 
 import keras_recipes
 from keras_recipes.cli import main
-from keras_recipes.data.image_folder import SkippedFiles, scan_class_folder
+from keras_recipes.data.image_files import SkippedFiles
+from keras_recipes.data.image_folder import scan_class_folder
 from keras_recipes.errors import ConfigError, DataError
 
 

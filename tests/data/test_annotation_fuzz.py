@@ -30,7 +30,7 @@ from keras_recipes.data.annotations import (
     yolo_class_names,
 )
 from keras_recipes.data.annotations.common import image_size
-from keras_recipes.data.image_folder import check_image
+from keras_recipes.data.image_files import check_image
 from keras_recipes.errors import DataError
 
 # Few examples each: every one writes and reads files.

@@ -16,7 +16,7 @@ _PUBLIC = {
     "SHAPE_CLASSES": "keras_recipes.data.shapes",
     "augment_batches": "keras_recipes.data.augmentation",
     "build_augmentation": "keras_recipes.data.augmentation",
-    "check_image": "keras_recipes.data.image_folder",
+    "check_image": "keras_recipes.data.image_files",
     "decode_image_file": "keras_recipes.data.image_folder",
     "extract_features": "keras_recipes.data.feature_cache",
     "files_dataset": "keras_recipes.data.image_folder",

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_recipes.data.image_folder import IMAGE_EXTENSIONS, load_images
+from keras_recipes.data.image_files import IMAGE_EXTENSIONS
+from keras_recipes.data.image_folder import load_images
 from keras_recipes.errors import DataError, UserError
 from keras_recipes.faces.recognition import EnrollmentDatabase, embed_images
 

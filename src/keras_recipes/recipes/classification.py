@@ -13,7 +13,8 @@ import json
 import numpy as np
 import tensorflow as tf
 
-from keras_recipes.data.image_folder import find_image_files, load_images
+from keras_recipes.data.image_files import find_image_files
+from keras_recipes.data.image_folder import load_images
 from keras_recipes.errors import UserError
 from keras_recipes.figures import plot_confusion_matrix
 from keras_recipes.saving import write_json_atomic

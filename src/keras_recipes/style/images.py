@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from keras_recipes.data.image_folder import check_image, convert_image
+from keras_recipes.data.image_files import check_image
+from keras_recipes.data.image_folder import convert_image
 from keras_recipes.data.photos import load_photo, photo_names, unknown_photo_error
 from keras_recipes.errors import DataError
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from keras_recipes.data.image_folder import IMAGE_ERRORS
+from keras_recipes.data.image_files import IMAGE_ERRORS
 from keras_recipes.errors import DataError
 
 # Annotation tools often round a box edge one pixel past the border; within

@@ -4,7 +4,8 @@ import keras
 import numpy as np
 from PIL import Image
 
-from keras_recipes.data.image_folder import IMAGE_ERRORS, convert_image
+from keras_recipes.data.image_files import IMAGE_ERRORS
+from keras_recipes.data.image_folder import convert_image
 from keras_recipes.errors import DataError
 
 _PROGRESS_FROM = 1000

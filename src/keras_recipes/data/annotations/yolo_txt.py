@@ -12,7 +12,7 @@ from keras_recipes.data.annotations.common import (
     read_text_file,
     resolve_inside,
 )
-from keras_recipes.data.image_folder import IMAGE_EXTENSIONS
+from keras_recipes.data.image_files import IMAGE_EXTENSIONS
 from keras_recipes.errors import DataError
 
 

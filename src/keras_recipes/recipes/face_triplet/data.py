@@ -14,7 +14,7 @@ from keras_recipes.data.identity_folder import (
     split_identities,
     split_images,
 )
-from keras_recipes.data.image_folder import SkippedFiles
+from keras_recipes.data.image_files import SkippedFiles
 from keras_recipes.data.lfw import load_lfw
 from keras_recipes.data.pk_sampler import pk_dataset
 from keras_recipes.errors import ConfigError

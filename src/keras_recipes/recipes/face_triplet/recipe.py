@@ -1,6 +1,6 @@
 """The `face_triplet` recipe: triplet-loss embeddings of identities."""
 
-from keras_recipes.data.image_folder import find_image_files
+from keras_recipes.data.image_files import find_image_files
 from keras_recipes.errors import ConfigError
 from keras_recipes.faces.commands import identify_files
 from keras_recipes.losses import TripletLoss

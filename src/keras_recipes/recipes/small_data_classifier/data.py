@@ -7,8 +7,8 @@ import tensorflow as tf
 
 from keras_recipes.data.augmentation import augment_batches, build_augmentation
 from keras_recipes.data.digits import load_digits, split_validation
+from keras_recipes.data.image_files import SkippedFiles
 from keras_recipes.data.image_folder import (
-    SkippedFiles,
     files_dataset,
     find_splits,
     scan_class_folder,

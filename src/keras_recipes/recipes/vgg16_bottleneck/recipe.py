@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from keras_recipes.data.image_folder import SkippedFiles
+from keras_recipes.data.image_files import SkippedFiles
 from keras_recipes.errors import ConfigError
 from keras_recipes.models.transfer import top_model, transfer_model
 from keras_recipes.recipes.classification import ClassifierRecipe

@@ -21,7 +21,7 @@ import time
 import keras
 import numpy as np
 
-from keras_recipes.data.image_folder import SkippedFiles
+from keras_recipes.data.image_files import SkippedFiles
 from keras_recipes.data.multi_crop import crop_load_size, predict_ten_crop
 from keras_recipes.epoch_seeding import EpochSeeding
 from keras_recipes.errors import ConfigError

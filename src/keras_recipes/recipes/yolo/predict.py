@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from keras_recipes.data.image_folder import find_image_files, load_images
+from keras_recipes.data.image_files import find_image_files
+from keras_recipes.data.image_folder import load_images
 from keras_recipes.detection.drawing import plot_detections
 from keras_recipes.recipes.yolo.detect import detect
 
