@@ -185,8 +185,9 @@ def encoded_dataset(images, annotations, batch_size, **encoding):
         encoding["num_classes"],
         encoding["image_size"],
     )
-    dataset = tf.data.Dataset.from_tensor_slices((images.astype("float32"), targets))
-    return dataset.batch(batch_size)
+    # The images stay uint8 (a quarter of float32) until a batch is made.
+    dataset = tf.data.Dataset.from_tensor_slices((images, targets)).batch(batch_size)
+    return dataset.map(lambda x, y: (tf.cast(x, "float32"), y))
 
 
 def train_dataset(
