@@ -99,6 +99,17 @@ def test_a_directory_beside_a_source_that_reads_none_is_refused(tmp_path, capsys
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_saved_config_with_the_default_folder_and_another_source_loads():
+    # vgg16_bottleneck's default folder is data/cats_and_dogs; a run on the
+    # digits saves both, and its config.yaml must load again as it is.
+    overrides = {"data.source": "digits", "data.directory": "data/cats_and_dogs"}
+
+    config = keras_recipes.load_config("vgg16_bottleneck", overrides)
+
+    assert config.data.source == "digits"
+    assert config.implied_settings == ()
+
+
 def test_hidden_and_system_files_are_skipped_and_counted(tmp_path):
     root = _photo_folder(tmp_path / "photos")
     count = _litter(root)
@@ -165,3 +176,21 @@ def test_a_run_on_a_littered_folder_reports_and_lists_what_it_skipped(tmp_path, 
     # Rerunning the saved config reads the same folder the same way.
     assert (saved.data.source, saved.data.color_mode) == ("folder", "rgb")
     assert saved.implied_settings == ()
+
+
+def test_the_autoencoders_folder_scan_skips_the_same_files(tmp_path):
+    from keras_recipes.data.image_arrays import load_image_splits
+
+    root = _photo_folder(tmp_path / "photos")
+    hidden = _litter(root)
+    (root / "dog" / "broken.jpg").write_bytes(b"\xff\xd8 truncated")
+    config = keras_recipes.load_config(
+        "autoencoder", {"data.directory": str(root), "data.skip_bad_files": True}
+    ).data
+
+    splits = load_image_splits(config, validation_split=0.2, seed=0)
+
+    found = len(splits.train.files) + len(splits.validation.files)
+    assert found + len(splits.test.files) == 12
+    assert len(splits.skipped.hidden) == hidden
+    assert [path.name for path, _ in splits.skipped.bad] == ["broken.jpg"]

@@ -80,7 +80,9 @@ def apply_folder_defaults(cls, data, explicit, prefix=""):
         return notes
     key = prefix.rstrip(".") or "config"
     readers = getattr(cls, "directory_sources", (FOLDER,))
-    if f"{prefix}directory" in explicit and data.get("directory"):
+    # A saved config names every key, its section's default folder too.
+    given = data.get("directory") not in (None, "", _default(cls, "directory"))
+    if f"{prefix}directory" in explicit and given:
         if data.get("source") not in readers:
             if f"{prefix}source" in explicit:
                 raise ConfigError(
@@ -105,6 +107,13 @@ def apply_folder_defaults(cls, data, explicit, prefix=""):
             f"{settings}: the defaults for a folder of photos (--set them to change)"
         )
     return notes
+
+
+def _default(cls, name):
+    field = next(f for f in dataclasses.fields(cls) if f.name == name)
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return field.default
 
 
 def _reads_folders(cls, hints):

@@ -1,9 +1,11 @@
-"""Whole image sets as arrays in `[0, 1]`, for autoencoders and PCA.
+"""The train, validation and test images of the autoencoder recipes.
 
-Autoencoders need no labels, and comparing them with PCA needs the training
-images as one array, so the images are read into memory once: the embedded
-digits, or any folder of images. Labels are kept where there are any (the
-digit, or a first-level subfolder's name) to colour latent-space plots.
+Autoencoders need no labels, so any folder of images will do, or the
+embedded digits. `load_image_splits` splits them three ways and gives each
+split as an `ImageSet`, which a folder's images stream from disk through;
+`load_image_arrays` reads the same splits into float32 arrays in `[0, 1]`,
+for small sets. Labels are kept where there are any (the digit, or a
+first-level subfolder's name) to colour latent-space plots.
 """
 
 import dataclasses
@@ -13,7 +15,13 @@ import numpy as np
 import tensorflow as tf
 
 from keras_recipes.data.digits import load_digits, split_validation
-from keras_recipes.data.image_folder import check_image, find_splits, load_images
+from keras_recipes.data.image_files import (
+    SkippedFiles,
+    check_image,
+    list_folder_images,
+)
+from keras_recipes.data.image_folder import find_splits, load_images
+from keras_recipes.data.image_stream import ImageSet
 from keras_recipes.errors import DataError
 
 # The held-out test images of a folder without test/ do not depend on the
@@ -42,6 +50,74 @@ class ImageArrays:
     validation_labels: np.ndarray | None
     test_labels: np.ndarray
     class_names: list
+
+
+@dataclasses.dataclass
+class ImageSplits:
+    """Training, validation and test images, each an `ImageSet`.
+
+    A folder's sets hold file paths and decode the images as pipelines read
+    them; the digits' sets hold their pixels.
+
+    Attributes:
+        train: The training `ImageSet`.
+        validation: The validation `ImageSet`, or `None`.
+        test: The test `ImageSet`.
+        class_names: Names of the labels `0, 1, ...`; empty when unlabelled.
+        skipped: The `SkippedFiles` of a folder's scan, or `None`.
+    """
+
+    train: ImageSet
+    validation: ImageSet | None
+    test: ImageSet
+    class_names: list
+    skipped: SkippedFiles | None = None
+
+
+def load_image_splits(config, validation_split=0.2, seed=0):
+    """Finds the images an `ImageArraysConfig` describes, split three ways.
+
+    The splits are those of `load_image_arrays`, but no image of a folder
+    is read: each split is an `ImageSet` of file paths, whose pipelines
+    decode the images as they are needed. The digits stay in memory.
+
+    Args:
+        config: An `ImageArraysConfig`. No default.
+        validation_split: Fraction of the training images held out for
+            validation when there is no `validation/` folder.
+            Defaults to `0.2`.
+        seed: Seed of the validation split. Defaults to `0`.
+
+    Returns:
+        An `ImageSplits`.
+
+    Example:
+
+    ```python
+    splits = load_image_splits(ImageArraysConfig(), validation_split=0.2)
+    len(splits.train), splits.train.shape[1:]  # 1149, (8, 8, 1)
+    ```
+    """
+    skipped = None
+    if config.source == "digits":
+        arrays = _digits_arrays(config, validation_split, seed)
+        class_names, source = arrays.class_names, "pixels"
+        splits = {
+            split: (getattr(arrays, split), getattr(arrays, f"{split}_labels"))
+            for split in ("train", "validation", "test")
+        }
+    else:
+        skipped = SkippedFiles(skip_bad=config.skip_bad_files)
+        splits, class_names = _folder_splits(config, validation_split, seed, skipped)
+        source = "files"
+    size, channels = tuple(config.image_size), config.channels
+    sets = {
+        split: None
+        if images is None
+        else ImageSet(labels, size, channels, **{source: images})
+        for split, (images, labels) in splits.items()
+    }
+    return ImageSplits(**sets, class_names=class_names, skipped=skipped)
 
 
 def load_image_arrays(config, validation_split=0.2, seed=0):
@@ -148,8 +224,28 @@ def _digits_arrays(config, validation_split, seed):
 
 
 def _folder_arrays(config, validation_split, seed):
+    splits, class_names = _folder_splits(config, validation_split, seed)
+    arrays = {
+        split: (None, None)
+        if files is None
+        else (read_images(files, config.image_size, config.channels), labels)
+        for split, (files, labels) in splits.items()
+    }
+    return ImageArrays(
+        train=arrays["train"][0],
+        validation=arrays["validation"][0],
+        test=arrays["test"][0],
+        train_labels=arrays["train"][1],
+        validation_labels=arrays["validation"][1],
+        test_labels=arrays["test"][1],
+        class_names=class_names,
+    )
+
+
+def _folder_splits(config, validation_split, seed, skipped=None):
+    # `{split: (paths, labels) or (None, None)}` and the class names.
     folders = find_splits(config.directory)
-    files = {name: _labelled_files(folder) for name, folder in folders.items()}
+    files = {name: _labelled_files(folder, skipped) for name, folder in folders.items()}
     if "test" not in files:
         files["train"], files["test"] = _split(
             files["train"], config.test_split, FOLDER_TEST_SPLIT_SEED
@@ -174,35 +270,24 @@ def _folder_arrays(config, validation_split, seed):
         {name for split in files.values() for _, name in split if name is not None}
     )
     index = {name: label for label, name in enumerate(class_names)}
-    arrays, labels = {}, {}
+    splits = {}
     for split in ("train", "validation", "test"):
         pairs = files.get(split)
         if not pairs:
-            arrays[split] = labels[split] = None
+            splits[split] = (None, None)
             continue
         paths = [path for path, _ in pairs]
-        arrays[split] = read_images(paths, config.image_size, config.channels)
-        labels[split] = np.array([index.get(name, -1) for _, name in pairs], "int32")
-    return ImageArrays(
-        train=arrays["train"],
-        validation=arrays["validation"],
-        test=arrays["test"],
-        train_labels=labels["train"],
-        validation_labels=labels["validation"],
-        test_labels=labels["test"],
-        class_names=class_names,
-    )
+        labels = np.array([index.get(name, -1) for _, name in pairs], "int32")
+        splits[split] = (paths, labels)
+    return splits, class_names
 
 
-def _image_files(folder):
-    files = sorted(path for path in folder.rglob("*") if path.is_file())
-    for path in files:
-        check_image(path)
-    return files
+def _image_files(folder, skipped=None):
+    return list_folder_images(folder, skipped)
 
 
-def _labelled_files(folder):
-    files = _image_files(folder)
+def _labelled_files(folder, skipped=None):
+    files = _image_files(folder, skipped)
     if not files:
         raise DataError(f"no image files in folder {folder} (check data.directory)")
     pairs = []

@@ -9,23 +9,12 @@ from PIL import Image
 from keras_recipes.data.image_files import (
     SkippedFiles,
     check_image,
-    find_image_files,
     is_hidden_or_system,
     list_folder_images,
 )
 from keras_recipes.errors import DataError
 
 SPLITS = ("train", "validation", "test")
-# `find_image_files` lived here first; the autoencoder recipes import it here.
-__all__ = [
-    "convert_image",
-    "decode_image_file",
-    "files_dataset",
-    "find_image_files",
-    "find_splits",
-    "load_images",
-    "scan_class_folder",
-]
 
 
 def find_splits(directory):

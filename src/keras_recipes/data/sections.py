@@ -40,6 +40,17 @@ class ImageArraysConfig:
         below=1,
         doc="Fraction held out for testing, folder without test/.",
     )
+    pca_max_images: int = param(
+        5000,
+        minimum=1,
+        doc="The PCA baseline is fitted on at most this many training "
+        "images, a fixed sample drawn with the seed.",
+    )
+    skip_bad_files: bool = param(
+        False,
+        doc="Skip unreadable files in the folder (listed in skipped_files.txt) "
+        "instead of stopping.",
+    )
 
     def validate(self, key):
         check_image_size(key, self.image_size)

@@ -6,11 +6,12 @@ or `python -m keras_recipes.recipes.autoencoder --set model.kind=conv`.
 
 import dataclasses
 import math
+import time
 
 import numpy as np
 
 from keras_recipes.data.image_arrays import list_image_files, read_images
-from keras_recipes.data.image_folder import find_image_files
+from keras_recipes.data.image_files import find_image_files
 from keras_recipes.errors import ConfigError
 from keras_recipes.exporting import reconstruction_model
 from keras_recipes.models.autoencoders import (
@@ -26,10 +27,15 @@ from keras_recipes.recipes.autoencoder.config import (
 )
 from keras_recipes.recipes.autoencoder.data import TEST_NOISE_SEED, autoencoder_data
 from keras_recipes.recipes.reconstruction import (
-    fit_pca,
+    ExampleRows,
+    SquaredErrors,
+    batch_function,
+    class_examples,
+    enumerate_batches,
+    fit_pca_on_sample,
     mean_squared_error,
     pca_reconstruct,
-    plot_examples,
+    plot_rows,
 )
 from keras_recipes.training import Evaluation, Recipe
 
@@ -40,18 +46,25 @@ __all__ = ["TEST_NOISE_SEED", "AutoencoderEvaluation", "AutoencoderRecipe"]
 class AutoencoderEvaluation(Evaluation):
     """What the autoencoder's evaluation computed, for its figures.
 
+    The figures show a few test images (`class_examples`: one of each class
+    first), kept while the test set streamed through the model.
+
     Attributes:
-        pca: The PCA baseline, fitted once on the training images with as
-            many components as the code has values.
-        reconstructions: The model's reconstructions of the test images.
-        pca_reconstructions: PCA's reconstructions of the test images.
-        denoised: The model's reconstructions of the noisy test images, or
-            `None` for a model trained without noise.
+        pca: The PCA baseline, fitted once on at most `data.pca_max_images`
+            training images with as many components as the code has values.
+        examples: Those test images, `[k, height, width, channels]`.
+        reconstructions: The model's reconstructions of `examples`.
+        pca_reconstructions: PCA's reconstructions of `examples`.
+        noisy_examples: `examples` with the fixed test noise, or `None` for a
+            model trained without noise.
+        denoised: The model's reconstructions of `noisy_examples`, or `None`.
     """
 
     pca: object = None
+    examples: np.ndarray | None = None
     reconstructions: np.ndarray | None = None
     pca_reconstructions: np.ndarray | None = None
+    noisy_examples: np.ndarray | None = None
     denoised: np.ndarray | None = None
 
 
@@ -63,10 +76,13 @@ class AutoencoderRecipe(Recipe):
     `conv` (Conv/MaxPool down, UpSampling/Conv up), `sparse` (L1 activity
     penalty on the code) or `denoising` (the conv model trained on noisy
     inputs). PCA with as many components as the code has units is fitted on
-    the same training images, and `metrics.json` reports both test errors:
-    `test_reconstruction_mse` and `pca_mse`. With noise (`denoising`, or
-    `data.noise_factor > 0`) it also reports `test_noisy_mse` and
-    `test_denoised_mse` against the clean test images.
+    the same training images (a fixed sample of at most
+    `data.pca_max_images`, their number in `pca_fit_images`), and
+    `metrics.json` reports both test errors: `test_reconstruction_mse` and
+    `pca_mse`. With noise (`denoising`, or `data.noise_factor > 0`) it also
+    reports `test_noisy_mse` and `test_denoised_mse` against the clean test
+    images. A folder's images stream from disk in training and evaluation
+    alike.
 
     Beyond pictures: `encode()` (the CLI's `encode`) writes codes, and
     `predict()` gives each image's reconstruction error as an anomaly score.
@@ -144,8 +160,10 @@ class AutoencoderRecipe(Recipe):
     def evaluate(self, model, data):
         """Returns the test reconstruction errors of the model and of PCA.
 
-        PCA is fitted here, once, and handed to `figures` with the
-        reconstructions in the `AutoencoderEvaluation`.
+        PCA is fitted here, once, on a fixed sample of the training images.
+        The test set streams through the model and PCA batch by batch; the
+        errors are sums over the batches, and only the few test images the
+        figures show are kept, in the `AutoencoderEvaluation`.
 
         Args:
             model: The trained autoencoder.
@@ -154,43 +172,63 @@ class AutoencoderRecipe(Recipe):
         Returns:
             An `AutoencoderEvaluation`.
         """
-        arrays = data.arrays
-        batch_size = self.config.train.batch_size
-        test = arrays.test
-        codes = _float32(
-            encoder_of(model).predict(test, batch_size=batch_size, verbose=0)
+        config = self.config
+        encoder = encoder_of(model)
+        code_size = math.prod(encoder.output_shape[1:])
+        started = time.perf_counter()
+        pca = fit_pca_on_sample(
+            data.images.train, code_size, config.data.pca_max_images, config.seed
         )
-        code_size = math.prod(codes.shape[1:])
-        pca = fit_pca(arrays.train, code_size)
-        reconstructions = model.predict(test, batch_size=batch_size, verbose=0)
-        pca_reconstructions = pca_reconstruct(pca, test)
+        self.timings["pca_fit_seconds"] = round(time.perf_counter() - started, 4)
+        shape = tuple(data.input_shape)
+        encode = batch_function(encoder, shape)
+        reconstruct = batch_function(model, shape)
+        errors = SquaredErrors()
+        examples = ExampleRows(class_examples(data.images.test.labels))
+        code_sum, code_values = 0.0, 0
+        for start, (images, _) in enumerate_batches(data.test):
+            codes = _float32(encode(images))
+            code_sum += float(np.abs(codes).sum(dtype="float64"))
+            code_values += codes.size
+            reconstructions = _float32(reconstruct(images))
+            pca_reconstructions = pca_reconstruct(pca, images)
+            errors.add("test_reconstruction_mse", reconstructions, images)
+            errors.add("pca_mse", pca_reconstructions, images)
+            examples.keep(
+                start,
+                images=images,
+                reconstructions=reconstructions,
+                pca_reconstructions=pca_reconstructions,
+            )
+        if data.noisy_test is not None:
+            for start, (noisy, clean) in enumerate_batches(data.noisy_test):
+                denoised = _float32(reconstruct(noisy))
+                errors.add("test_noisy_mse", noisy, clean)
+                errors.add("test_denoised_mse", denoised, clean)
+                errors.add("pca_denoised_mse", pca_reconstruct(pca, noisy), clean)
+                examples.keep(start, noisy=noisy, denoised=denoised)
+        means = errors.means()
         metrics = {
-            "test_reconstruction_mse": mean_squared_error(reconstructions, test),
-            "pca_mse": mean_squared_error(pca_reconstructions, test),
+            "test_reconstruction_mse": means["test_reconstruction_mse"],
+            "pca_mse": means["pca_mse"],
             "code_size": int(code_size),
             "pca_components": int(pca.n_components_),
-            "test_code_mean_abs": float(np.abs(codes).mean()),
+            "pca_fit_images": int(pca.n_samples_),
+            "test_code_mean_abs": code_sum / code_values,
         }
-        denoised = None
-        if data.noisy_test is not None:
-            noisy = data.noisy_test
-            denoised = model.predict(noisy, batch_size=batch_size, verbose=0)
-            metrics.update(
-                {
-                    "noise_factor": data.noise_factor,
-                    "test_noisy_mse": mean_squared_error(noisy, test),
-                    "test_denoised_mse": mean_squared_error(denoised, test),
-                    "pca_denoised_mse": mean_squared_error(
-                        pca_reconstruct(pca, noisy), test
-                    ),
-                }
-            )
+        with_noise = data.noisy_test is not None
+        if with_noise:
+            metrics["noise_factor"] = data.noise_factor
+            for name in ("test_noisy_mse", "test_denoised_mse", "pca_denoised_mse"):
+                metrics[name] = means[name]
         return AutoencoderEvaluation(
             metrics,
             pca=pca,
-            reconstructions=reconstructions,
-            pca_reconstructions=pca_reconstructions,
-            denoised=denoised,
+            examples=examples.stacked("images"),
+            reconstructions=examples.stacked("reconstructions"),
+            pca_reconstructions=examples.stacked("pca_reconstructions"),
+            noisy_examples=examples.stacked("noisy") if with_noise else None,
+            denoised=examples.stacked("denoised") if with_noise else None,
         )
 
     def figures(self, model, data, history, evaluation):
@@ -200,25 +238,27 @@ class AutoencoderRecipe(Recipe):
             model: The trained autoencoder.
             data: What `build_data` returned.
             history: Metric name to per-epoch values.
-            evaluation: The `AutoencoderEvaluation` of `evaluate`.
+            evaluation: The `AutoencoderEvaluation` of `evaluate`, whose few
+                test images the figures show.
         """
         super().figures(model, data, history, evaluation)
-        arrays = data.arrays
-        plot_examples(
-            [arrays.test, evaluation.reconstructions, evaluation.pca_reconstructions],
+        plot_rows(
+            [
+                evaluation.examples,
+                evaluation.reconstructions,
+                evaluation.pca_reconstructions,
+            ],
             [
                 "original",
                 model.name.replace("_", " "),
                 f"PCA {evaluation.pca.n_components_}",
             ],
-            arrays.test_labels,
             self.figure_path("reconstructions.png"),
         )
-        if data.noisy_test is not None:
-            plot_examples(
-                [data.noisy_test, evaluation.denoised, arrays.test],
+        if evaluation.noisy_examples is not None:
+            plot_rows(
+                [evaluation.noisy_examples, evaluation.denoised, evaluation.examples],
                 [f"noisy ({data.noise_factor:g})", "denoised", "clean"],
-                arrays.test_labels,
                 self.figure_path("denoising.png"),
             )
 

@@ -7,18 +7,19 @@ Run it with `python -m keras_recipes run vae` or
 
 import dataclasses
 import math
+import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from keras_recipes.data.image_arrays import (
-    ImageArrays,
+    ImageSplits,
     list_image_files,
-    load_image_arrays,
+    load_image_splits,
     read_images,
 )
-from keras_recipes.data.image_folder import find_image_files
+from keras_recipes.data.image_files import find_image_files
 from keras_recipes.epoch_seeding import epoch_shuffled_indices, every_epoch
 from keras_recipes.errors import ConfigError
 from keras_recipes.exporting import reconstruction_model
@@ -29,10 +30,15 @@ from keras_recipes.recipes.latent_plots import (
     plot_latent_scatter,
 )
 from keras_recipes.recipes.reconstruction import (
-    fit_pca,
+    ExampleRows,
+    SquaredErrors,
+    batch_function,
+    class_examples,
+    enumerate_batches,
+    fit_pca_on_sample,
     mean_squared_error,
     pca_reconstruct,
-    plot_examples,
+    plot_rows,
 )
 from keras_recipes.recipes.vae.config import VAEConfig
 from keras_recipes.training import Datasets, Evaluation, Recipe
@@ -42,34 +48,47 @@ AUTOTUNE = tf.data.AUTOTUNE
 ENCODER_NAME = "vae_encoder"
 DECODER_NAME = "vae_decoder"
 PRIOR_SAMPLES = 64
+# The per-image losses, summed over the test set for their means.
+LOSSES = ("reconstruction_loss", "kl_loss", "negative_elbo", "loss")
 
 
 @dataclasses.dataclass
 class VAEData(Datasets):
-    """The VAE's `Datasets` (batches of images, no targets), with the arrays.
+    """The VAE's `Datasets` (batches of images, no targets), with the image sets.
 
     Attributes:
-        arrays: The train, validation and test images in `[0, 1]` and their
-            labels, as `load_image_arrays` gives them.
+        images: The train, validation and test `ImageSet`s and the class
+            names; a folder's images are read from disk as pipelines need
+            them.
     """
 
-    arrays: ImageArrays | None = None
+    images: ImageSplits | None = None
+
+    @property
+    def arrays(self):
+        """`images`, whose sets index like arrays: `data.arrays.test[:8]`."""
+        return self.images
 
 
 @dataclasses.dataclass
 class VAEEvaluation(Evaluation):
     """What the VAE's evaluation computed, for its figures.
 
+    The reconstruction figure shows a few test images (`class_examples`:
+    one of each class first), kept while the test set streamed through.
+
     Attributes:
-        pca: The PCA baseline, fitted once on the training images with
-            `latent_dim` components.
-        reconstructions: The test images decoded from their latent means.
-        pca_reconstructions: PCA's reconstructions of the test images.
+        pca: The PCA baseline, fitted once on at most `data.pca_max_images`
+            training images with `latent_dim` components.
+        examples: Those test images, `[k, height, width, channels]`.
+        reconstructions: `examples` decoded from their latent means.
+        pca_reconstructions: PCA's reconstructions of `examples`.
         latent_means: The encoder's `z_mean` of each test image,
-            `[N, latent_dim]`.
+            `[N, latent_dim]`, in the order of the test set's labels.
     """
 
     pca: object = None
+    examples: np.ndarray | None = None
     reconstructions: np.ndarray | None = None
     pca_reconstructions: np.ndarray | None = None
     latent_means: np.ndarray | None = None
@@ -84,9 +103,12 @@ class VAERecipe(Recipe):
     standard normal prior) and `test_negative_elbo`, their sum; `test_loss`
     weighs the KL term by `model.beta`. `test_reconstruction_mse` decodes
     the latent means and `pca_mse` is PCA's error with `latent_dim`
-    components, both per pixel. Figures: reconstructions, samples from the
-    prior and, for a 2-D latent space, the test set's latent means coloured
-    by class and the decoded latent grid.
+    components (fitted on a fixed sample of at most `data.pca_max_images`
+    training images, their number in `pca_fit_images`), both per pixel; a
+    folder's images stream from disk in training and evaluation alike.
+    Figures: reconstructions, samples from the prior and, for a 2-D latent
+    space, the test set's latent means coloured by class and the decoded
+    latent grid.
 
     Args:
         config: A `VAEConfig`. Defaults to the recipe's defaults.
@@ -117,29 +139,30 @@ class VAERecipe(Recipe):
 
     def build_data(self):
         config = self.config
-        arrays = load_image_arrays(
+        images = load_image_splits(
             config.data, config.train.validation_split, config.seed
         )
         batch_size = config.train.batch_size
-        pixels = tf.constant(arrays.train)
 
+        # Plain TensorFlow ops: AutoGraph would only spend seconds converting them.
+        @tf.autograph.experimental.do_not_convert
         def one_epoch(number):
-            order = epoch_shuffled_indices(len(arrays.train), config.seed, number)
-            return order.batch(batch_size).map(lambda i: tf.gather(pixels, i))
+            order = epoch_shuffled_indices(len(images.train), config.seed, number)
+            return images.train.batches(batch_size, order)
 
         validation = None
-        if arrays.validation is not None:
-            validation = tf.data.Dataset.from_tensor_slices(arrays.validation)
-            validation = validation.batch(batch_size)
+        if images.validation is not None:
+            validation = images.validation.batches(batch_size).prefetch(AUTOTUNE)
         return VAEData(
             train=every_epoch(self.epoch, one_epoch).prefetch(AUTOTUNE),
             validation=validation,
-            test=tf.data.Dataset.from_tensor_slices(arrays.test).batch(batch_size),
+            test=images.test.batches(batch_size).prefetch(AUTOTUNE),
             steps_per_epoch=config.train.steps_per_epoch
-            or math.ceil(len(arrays.train) / batch_size),
-            input_shape=arrays.train.shape[1:],
-            class_names=arrays.class_names,
-            arrays=arrays,
+            or math.ceil(len(images.train) / batch_size),
+            input_shape=images.train.shape[1:],
+            class_names=images.class_names,
+            skipped_files=images.skipped,
+            images=images,
         )
 
     def build_model(self, data):
@@ -159,8 +182,11 @@ class VAERecipe(Recipe):
     def evaluate(self, model, data):
         """Returns the per-image test losses in nats and per-pixel errors.
 
-        PCA is fitted here, once, and handed to `figures` with the
-        reconstructions and latent means in the `VAEEvaluation`.
+        PCA is fitted here, once, on a fixed sample of the training images.
+        The test set streams through the VAE and PCA batch by batch; the
+        losses and errors are sums over the batches, and only the latent
+        means and the few test images the figures show are kept, in the
+        `VAEEvaluation`.
 
         Args:
             model: The trained `VAE`.
@@ -169,28 +195,52 @@ class VAERecipe(Recipe):
         Returns:
             A `VAEEvaluation`.
         """
-        test = data.arrays.test
-        batch_size = self.config.train.batch_size
-        losses = model.per_image_losses(test, batch_size=batch_size)
-        reconstructions = model.predict(test, batch_size=batch_size, verbose=0)
-        latent_means, _ = model.encoder.predict(test, batch_size=batch_size, verbose=0)
-        pca = fit_pca(data.arrays.train, model.latent_dim)
-        pca_reconstructions = pca_reconstruct(pca, test)
-        metrics = {
-            "test_reconstruction_loss": float(losses["reconstruction_loss"].mean()),
-            "test_kl_loss": float(losses["kl_loss"].mean()),
-            "test_negative_elbo": float(losses["negative_elbo"].mean()),
-            "test_loss": float(losses["loss"].mean()),
-            "test_reconstruction_mse": mean_squared_error(reconstructions, test),
-            "pca_mse": mean_squared_error(pca_reconstructions, test),
-            "pca_components": int(pca.n_components_),
-        }
+        config = self.config
+        batch_size = config.train.batch_size
+        started = time.perf_counter()
+        pca = fit_pca_on_sample(
+            data.images.train,
+            model.latent_dim,
+            config.data.pca_max_images,
+            config.seed,
+        )
+        self.timings["pca_fit_seconds"] = round(time.perf_counter() - started, 4)
+        shape = tuple(data.input_shape)
+        encode = batch_function(model.encoder, shape)
+        reconstruct = batch_function(model, shape)
+        errors = SquaredErrors()
+        examples = ExampleRows(class_examples(data.images.test.labels))
+        loss_sums = dict.fromkeys(LOSSES, 0.0)
+        latent_means = []
+        for start, images in enumerate_batches(data.test):
+            # One batch of at most `batch_size` images: the fixed noise
+            # draw `VAE.evaluate` would use for it.
+            losses = model.per_image_losses(images, batch_size=batch_size)
+            for name in LOSSES:
+                loss_sums[name] += float(losses[name].sum(dtype="float64"))
+            reconstructions = np.asarray(reconstruct(images), "float32")
+            pca_reconstructions = pca_reconstruct(pca, images)
+            errors.add("test_reconstruction_mse", reconstructions, images)
+            errors.add("pca_mse", pca_reconstructions, images)
+            latent_means.append(np.asarray(encode(images)[0], "float32"))
+            examples.keep(
+                start,
+                images=images,
+                reconstructions=reconstructions,
+                pca_reconstructions=pca_reconstructions,
+            )
+        count = len(data.images.test)
+        metrics = {f"test_{name}": loss_sums[name] / count for name in LOSSES}
+        metrics.update(errors.means())
+        metrics["pca_components"] = int(pca.n_components_)
+        metrics["pca_fit_images"] = int(pca.n_samples_)
         return VAEEvaluation(
             metrics,
             pca=pca,
-            reconstructions=reconstructions,
-            pca_reconstructions=pca_reconstructions,
-            latent_means=np.asarray(latent_means),
+            examples=examples.stacked("images"),
+            reconstructions=examples.stacked("reconstructions"),
+            pca_reconstructions=examples.stacked("pca_reconstructions"),
+            latent_means=np.concatenate(latent_means),
         )
 
     def figures(self, model, data, history, evaluation):
@@ -200,14 +250,17 @@ class VAERecipe(Recipe):
             model: The trained `VAE`.
             data: What `build_data` returned.
             history: Metric name to per-epoch values.
-            evaluation: The `VAEEvaluation` of `evaluate`.
+            evaluation: The `VAEEvaluation` of `evaluate`, whose few test
+                images and latent means the figures show.
         """
         super().figures(model, data, history, evaluation)
-        arrays = data.arrays
-        plot_examples(
-            [arrays.test, evaluation.reconstructions, evaluation.pca_reconstructions],
+        plot_rows(
+            [
+                evaluation.examples,
+                evaluation.reconstructions,
+                evaluation.pca_reconstructions,
+            ],
             ["original", "VAE (z mean)", f"PCA {evaluation.pca.n_components_}"],
-            arrays.test_labels,
             self.figure_path("reconstructions.png"),
         )
         samples = model.sample(PRIOR_SAMPLES, seed=self.config.seed)
@@ -215,8 +268,8 @@ class VAERecipe(Recipe):
         if model.latent_dim == 2:
             plot_latent_scatter(
                 evaluation.latent_means,
-                arrays.test_labels,
-                arrays.class_names,
+                data.images.test.labels,
+                data.images.class_names,
                 self.figure_path("latent_scatter.png"),
                 title="test images' latent means",
             )
