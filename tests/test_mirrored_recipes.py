@@ -57,10 +57,9 @@ def _close(one, mirrored, absolute=0.05):
     return abs(one - mirrored) <= max(absolute, 0.25 * max(abs(one), abs(mirrored)))
 
 
-# The two recipes whose models are built in the most ways (a transfer base
-# copied and partly frozen; a custom training step) run by default; every
-# recipe runs with `pytest -m slow`.
-DEFAULT = {"vgg16_fine_tune", "vae"}
+# The recipe with its own training step runs by default; every recipe runs
+# with `pytest -m slow`.
+DEFAULT = {"vae"}
 # Batch-hard triplet mining picks each anchor's hardest positive and negative
 # within the batch it sees: under two replicas, within half the P x K batch,
 # so a quick run's thresholds and rates move further than the other
