@@ -170,7 +170,7 @@ def list_image_files(paths):
     files = []
     for path in map(Path, paths):
         if path.is_dir():
-            found = _image_files(path)
+            found = list_folder_images(path)
             if not found:
                 raise DataError(f"no image files in folder {path}")
             files.extend(found)
@@ -282,12 +282,8 @@ def _folder_splits(config, validation_split, seed, skipped=None):
     return splits, class_names
 
 
-def _image_files(folder, skipped=None):
-    return list_folder_images(folder, skipped)
-
-
 def _labelled_files(folder, skipped=None):
-    files = _image_files(folder, skipped)
+    files = list_folder_images(folder, skipped)
     if not files:
         raise DataError(f"no image files in folder {folder} (check data.directory)")
     pairs = []
