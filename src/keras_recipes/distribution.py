@@ -292,3 +292,35 @@ def synchronize_batch_norm(model):
             layer.synchronized = True
         pending.extend(getattr(layer, "layers", []))
     return changed
+
+
+def batch_function(model, input_shape=None):
+    """Returns a compiled function from a batch of inputs to `model`'s outputs.
+
+    `Model.predict_on_batch` under a `MirroredStrategy` gives every replica
+    the whole batch and returns their outputs end to end, twice as many rows
+    as inputs on two devices; this calls the model once per batch, whatever
+    the strategy, and keeps no outputs, so a test set can stream through it.
+
+    Args:
+        model: A Keras model. No default.
+        input_shape: Shape of one input, `(height, width, channels)` for
+            images: the function is then traced once for any batch size.
+            Defaults to `None` (traced for each new batch shape).
+
+    Returns:
+        A `tf.function` taking a batch of inputs, returning the outputs.
+
+    Example:
+
+    ```python
+    reconstruct = batch_function(model, data.input_shape)
+    reconstructions = np.asarray(reconstruct(images), "float32")
+    ```
+    """
+    signature = None
+    if input_shape is not None:
+        signature = [tf.TensorSpec((None, *input_shape), tf.float32)]
+    return tf.function(
+        lambda inputs: model(inputs, training=False), input_signature=signature
+    )

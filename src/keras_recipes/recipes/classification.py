@@ -11,10 +11,10 @@ import dataclasses
 import json
 
 import numpy as np
-import tensorflow as tf
 
 from keras_recipes.data.image_files import find_image_files
 from keras_recipes.data.image_folder import load_images
+from keras_recipes.distribution import batch_function
 from keras_recipes.errors import UserError
 from keras_recipes.figures import plot_confusion_matrix
 from keras_recipes.saving import write_json_atomic
@@ -229,29 +229,6 @@ def evaluation_split(data):
     return None, None
 
 
-def scores_function(model):
-    """Returns a compiled function from a batch of inputs to `model`'s outputs.
-
-    `Model.predict_on_batch` under a `MirroredStrategy` gives every replica
-    the whole batch and returns their outputs end to end, twice as many rows
-    as inputs on two devices; this calls the model once per batch, whatever
-    the strategy.
-
-    Args:
-        model: A Keras model.
-
-    Returns:
-        A `tf.function` taking a batch of inputs, returning the outputs.
-
-    Example:
-
-    ```python
-    probabilities = scores_function(model)(images)
-    ```
-    """
-    return tf.function(lambda inputs: model(inputs, training=False))
-
-
 def predict_batches(model, dataset):
     """Runs `model` over `(inputs, labels)` batches in one pass.
 
@@ -270,7 +247,7 @@ def predict_batches(model, dataset):
     labels, probabilities = predict_batches(model, data.test)
     ```
     """
-    scores_of = scores_function(model)
+    scores_of = batch_function(model)
     labels, scores = [], []
     for inputs, targets in dataset:
         scores.append(np.asarray(scores_of(inputs), dtype="float32"))

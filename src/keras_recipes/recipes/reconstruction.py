@@ -10,7 +10,6 @@ batch, so memory holds a sample and a batch, whatever the data's size.
 import itertools
 
 import numpy as np
-import tensorflow as tf
 from sklearn.decomposition import PCA
 
 from keras_recipes.data.image_stream import sample_indices
@@ -103,36 +102,6 @@ def pca_reconstruct(pca, images):
     flat = images.reshape(len(images), -1)
     restored = pca.inverse_transform(pca.transform(flat))
     return restored.reshape(images.shape).astype("float32", copy=False)
-
-
-def batch_function(model, input_shape):
-    """Returns a compiled function from a batch of images to `model`'s outputs.
-
-    It is traced once for any batch size, calls the model once per batch
-    whatever the distribution strategy (`Model.predict_on_batch` under a
-    `MirroredStrategy` returns every replica's copy) and keeps no outputs,
-    so a test set can stream through it.
-
-    Args:
-        model: A Keras model of images. No default.
-        input_shape: Shape of one image, `(height, width, channels)`.
-            No default.
-
-    Returns:
-        A `tf.function` from a float32 batch `[B, *input_shape]` to the
-        model's outputs.
-
-    Example:
-
-    ```python
-    reconstruct = batch_function(model, data.input_shape)
-    reconstructions = np.asarray(reconstruct(images), "float32")
-    ```
-    """
-    batch = tf.TensorSpec((None, *input_shape), tf.float32)
-    return tf.function(
-        lambda images: model(images, training=False), input_signature=[batch]
-    )
 
 
 class SquaredErrors:

@@ -12,6 +12,7 @@ import numpy as np
 
 from keras_recipes.data.image_arrays import list_image_files, read_images
 from keras_recipes.data.image_files import find_image_files
+from keras_recipes.distribution import batch_function
 from keras_recipes.errors import ConfigError
 from keras_recipes.exporting import reconstruction_model
 from keras_recipes.models.autoencoders import (
@@ -29,7 +30,6 @@ from keras_recipes.recipes.autoencoder.data import TEST_NOISE_SEED, autoencoder_
 from keras_recipes.recipes.reconstruction import (
     ExampleRows,
     SquaredErrors,
-    batch_function,
     class_examples,
     enumerate_batches,
     fit_pca_on_sample,

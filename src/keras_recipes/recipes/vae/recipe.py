@@ -20,6 +20,7 @@ from keras_recipes.data.image_arrays import (
     read_images,
 )
 from keras_recipes.data.image_files import find_image_files
+from keras_recipes.distribution import batch_function
 from keras_recipes.epoch_seeding import epoch_shuffled_indices, every_epoch
 from keras_recipes.errors import ConfigError
 from keras_recipes.exporting import reconstruction_model
@@ -32,7 +33,6 @@ from keras_recipes.recipes.latent_plots import (
 from keras_recipes.recipes.reconstruction import (
     ExampleRows,
     SquaredErrors,
-    batch_function,
     class_examples,
     enumerate_batches,
     fit_pca_on_sample,
@@ -207,7 +207,8 @@ class VAERecipe(Recipe):
         self.timings["pca_fit_seconds"] = round(time.perf_counter() - started, 4)
         shape = tuple(data.input_shape)
         encode = batch_function(model.encoder, shape)
-        reconstruct = batch_function(model, shape)
+        # Decoding the latent means is what the VAE's `predict` does.
+        decode = batch_function(model.decoder, (model.latent_dim,))
         errors = SquaredErrors()
         examples = ExampleRows(class_examples(data.images.test.labels))
         loss_sums = dict.fromkeys(LOSSES, 0.0)
@@ -218,11 +219,12 @@ class VAERecipe(Recipe):
             losses = model.per_image_losses(images, batch_size=batch_size)
             for name in LOSSES:
                 loss_sums[name] += float(losses[name].sum(dtype="float64"))
-            reconstructions = np.asarray(reconstruct(images), "float32")
+            z_mean = encode(images)[0]
+            reconstructions = np.asarray(decode(z_mean), "float32")
             pca_reconstructions = pca_reconstruct(pca, images)
             errors.add("test_reconstruction_mse", reconstructions, images)
             errors.add("pca_mse", pca_reconstructions, images)
-            latent_means.append(np.asarray(encode(images)[0], "float32"))
+            latent_means.append(np.asarray(z_mean, "float32"))
             examples.keep(
                 start,
                 images=images,

@@ -23,13 +23,14 @@ import numpy as np
 
 from keras_recipes.data.image_files import SkippedFiles
 from keras_recipes.data.multi_crop import crop_load_size, predict_ten_crop
+from keras_recipes.distribution import batch_function
 from keras_recipes.epoch_seeding import EpochSeeding
 from keras_recipes.errors import ConfigError
 from keras_recipes.figures import plot_history, plot_image_grid
 from keras_recipes.models.transfer import freeze_base, top_model, transfer_model
 from keras_recipes.models.transfer_approaches import approach_trainable_from
 from keras_recipes.optimizers import build_optimizer
-from keras_recipes.recipes.classification import ClassifierRecipe, scores_function
+from keras_recipes.recipes.classification import ClassifierRecipe
 from keras_recipes.recipes.vgg16_bottleneck.base import (
     build_frozen_base,
     make_preprocessing,
@@ -235,7 +236,7 @@ class VGG16FineTune(ClassifierRecipe):
             self.config.train.batch_size
         )
         averaged, labels = predict_ten_crop(
-            scores_function(model), crops, size, settings.flip
+            batch_function(model), crops, size, settings.flip
         )
         return float(np.mean(averaged.argmax(-1) == labels))
 
