@@ -59,7 +59,7 @@ def serving_case(name):
         head = model.get_layer("head_output")
         kernel, bias = head.get_weights()
         head.set_weights([kernel * 55.0, np.zeros_like(bias)])
-        images = np.asarray(data.test_images, "float32")
+        images = data.test_images[:]
     else:
         images = np.concatenate([np.asarray(x) for x, _ in data.test])
     return recipe.serving_model(model, data), images

@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 
 from keras_recipes.data.annotations import (
+    annotated_image_set,
     find_annotation_splits,
-    load_annotated_images,
     read_annotations,
     write_voc,
 )
@@ -140,8 +140,11 @@ def test_yolo_txt_reads_back_what_was_written(tmp_path, shapes):
 def test_images_are_resized_with_their_boxes(tmp_path, shapes):
     root = _write_voc(tmp_path / "voc", shapes)
     records, _ = read_annotations(root, "voc", "test")  # 120 x 80 images
-    images, annotations = load_annotated_images(records, (48, 64))
-    assert images.shape == (4, 48, 64, 3) and images.dtype == np.uint8
+    image_set, annotations = annotated_image_set(records, (48, 64))
+    images = image_set[:]
+    assert images.shape == (4, 48, 64, 3) and images.dtype == np.float32
+    assert images.min() >= 0 and images.max() <= 255 and images.max() > 1
+    np.testing.assert_array_equal(images, np.round(images))
     for record, annotation in zip(records, annotations, strict=True):
         np.testing.assert_allclose(
             annotation["boxes"],

@@ -41,7 +41,7 @@ def random_images(seed, num_images=8, crowded=False):
         random_classes = rng.integers(NUM_CLASSES, size=len(copies))
         found_classes = np.where(relabel, random_classes, classes[copies])
         if crowded and image == 0:
-            # Confident false positives push hits of class 0 past the 100
+            # Confident false positives of class 0 go past the 100
             # detections per image and class that COCO counts.
             clutter_classes = np.zeros(130, dtype=int)
             clutter_scores = rng.uniform(0.6, 1, 130)
@@ -61,8 +61,8 @@ def random_images(seed, num_images=8, crowded=False):
     return ground_truth, predictions
 
 
-def pycocotools_ap(ground_truth, predictions):
-    """COCO AP overall and per class id, from pycocotools' COCOeval."""
+def pycocotools_eval(ground_truth, predictions):
+    """pycocotools' COCOeval after `summarize`, class id c as category c + 1."""
     annotations, results = [], []
     images = enumerate(zip(ground_truth, predictions, strict=True), 1)
     for image_id, (truth, predicted) in images:
@@ -98,6 +98,12 @@ def pycocotools_ap(ground_truth, predictions):
         evaluator.evaluate()
         evaluator.accumulate()
         evaluator.summarize()
+    return evaluator
+
+
+def pycocotools_ap(ground_truth, predictions):
+    """COCO AP overall and per class id, from pycocotools' COCOeval."""
+    evaluator = pycocotools_eval(ground_truth, predictions)
     # precision has axes [iou, recall, class, area range, max detections].
     precision = evaluator.eval["precision"][:, :, :, 0, 2]
     per_class = {
@@ -116,10 +122,13 @@ def reference_iou(a, b):
     return intersection / (union - intersection)
 
 
-def reference_voc_ap(ground_truth, predictions):
-    """Pascal VOC all-point AP at IoU 0.5 per class, written with plain loops."""
+def reference_voc_points(ground_truth, predictions):
+    """Recall and precision after each detection in score order, per class.
+
+    Pascal VOC matching at IoU 0.5, written with plain loops.
+    """
     class_ids = sorted({int(c) for truth in ground_truth for c in truth["classes"]})
-    aps = {}
+    points = {}
     for c in class_ids:
         truths, detections = [], []
         images = enumerate(zip(ground_truth, predictions, strict=True))
@@ -143,6 +152,16 @@ def reference_voc_ap(ground_truth, predictions):
                 hits += 1
             recall.append(hits / total)
             precision.append(hits / rank)
+        points[c] = recall, precision
+    return points
+
+
+def reference_voc_ap(ground_truth, predictions):
+    """Pascal VOC all-point AP at IoU 0.5 per class, written with plain loops."""
+    aps = {}
+    for c, (recall, precision) in reference_voc_points(
+        ground_truth, predictions
+    ).items():
         recall = [0.0] + recall + [1.0]
         precision = [0.0] + precision + [0.0]
         for i in range(len(precision) - 2, -1, -1):
@@ -168,15 +187,52 @@ def test_map_matches_pycocotools(seed, crowded):
         assert result["ap_per_class"][c] == pytest.approx(ap, abs=1e-3)
 
 
+@pytest.mark.parametrize(
+    "seed, crowded", [(0, False), (1, False), (2, False), (3, False), (4, True)]
+)
+def test_map75_and_ar100_match_pycocotools(seed, crowded):
+    ground_truth, predictions = random_images(seed, crowded=crowded)
+    stats = pycocotools_eval(ground_truth, predictions).stats
+    result = evaluate_detections(ground_truth, predictions)
+    assert 0.05 < stats[2] < 0.95 and 0.05 < stats[8] < 0.95
+    assert result["map75"] == pytest.approx(stats[2], abs=1e-9)
+    assert result["ar100"] == pytest.approx(stats[8], abs=1e-9)
+
+
 def test_random_cases_cover_crowds_and_classes_without_ground_truth(monkeypatch):
     ground_truth, predictions = random_images(4, crowded=True)
     assert np.sum(predictions[0]["classes"] == 0) > 100
-    capped = evaluate_detections(ground_truth, predictions)["map"]
+    capped = evaluate_detections(ground_truth, predictions)
     monkeypatch.setattr(metrics, "COCO_MAX_DETECTIONS", 1000)
-    assert evaluate_detections(ground_truth, predictions)["map"] != capped
+    uncapped = evaluate_detections(ground_truth, predictions)
+    assert uncapped["map"] != capped["map"]
+    assert uncapped["map75"] != capped["map75"]
+    assert metrics.COCO_IOU_THRESHOLDS[metrics.COCO_AP75_INDEX] == 0.75
     # The last class never has ground truth, but it has detections.
     _, predictions = random_images(0)
     assert any(np.any(predicted["classes"] == 4) for predicted in predictions)
+
+
+def test_ar100_counts_the_first_100_detections_per_image_and_class(monkeypatch):
+    # 100 confident false positives push the one hit of image 0 out of
+    # COCO's count; in image 1 the hit comes first.
+    clutter = [[100 + i, 100, 110 + i, 110] for i in range(100)]
+    truth = [{"boxes": [[0, 0, 10, 10]], "classes": [0]}] * 2
+    predicted = [
+        {
+            "boxes": clutter + [[0, 0, 10, 10]],
+            "classes": [0] * 101,
+            "scores": [0.9] * 100 + [0.5],
+        },
+        {"boxes": [[0, 0, 10, 10]], "classes": [0], "scores": [0.5]},
+    ]
+    result = evaluate_detections(truth, predicted)
+    assert result["ar100"] == pytest.approx(0.5)
+    assert result["ar100"] == pytest.approx(
+        pycocotools_eval(truth, predicted).stats[8], abs=1e-12
+    )
+    monkeypatch.setattr(metrics, "COCO_MAX_DETECTIONS", 1000)
+    assert evaluate_detections(truth, predicted)["ar100"] == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("seed", range(5, 10))
@@ -188,6 +244,42 @@ def test_map50_matches_voc_reference(seed):
     for c, ap in expected.items():
         assert result["ap50_per_class"][c] == pytest.approx(ap, abs=1e-9)
     assert result["map50"] == pytest.approx(np.mean(list(expected.values())))
+
+
+def interpolated_precision(recall, precision, at):
+    """The highest precision at recall `at` or beyond, 0 when out of reach."""
+    reached = [p for r, p in zip(recall, precision, strict=True) if r >= at - 1e-12]
+    return max(reached, default=0.0)
+
+
+@pytest.mark.parametrize("seed, crowded", [(5, False), (6, False), (4, True)])
+def test_pr_curves_match_a_brute_force_reference(seed, crowded):
+    ground_truth, predictions = random_images(seed, crowded=crowded)
+    expected = reference_voc_points(ground_truth, predictions)
+    result = evaluate_detections(ground_truth, predictions)
+    curves = result["pr_curves"]
+    assert curves.keys() == expected.keys()
+    for c, (recall, precision) in expected.items():
+        curve = curves[c]
+        assert curve["ap50"] == result["ap50_per_class"][c]
+        # One point at recall 0, then one per recall reached, in order.
+        reached = sorted(set(recall) - {0.0})
+        np.testing.assert_allclose(curve["recall"], [0.0] + reached, atol=1e-12)
+        np.testing.assert_allclose(
+            curve["precision"],
+            [interpolated_precision(recall, precision, r) for r in [0.0] + reached],
+            atol=1e-12,
+        )
+        # Drawn as steps that hold each precision back to the previous recall,
+        # the curve is the interpolated precision everywhere.
+        for at in np.linspace(0, 1, 201):
+            index = np.searchsorted(curve["recall"], at - 1e-12)
+            drawn = curve["precision"][index] if index < len(curve["recall"]) else 0
+            assert drawn == pytest.approx(
+                interpolated_precision(recall, precision, at), abs=1e-12
+            )
+        area = np.sum(np.diff(curve["recall"]) * curve["precision"][1:])
+        assert area == pytest.approx(reference_voc_ap(ground_truth, predictions)[c])
 
 
 def test_tiny_case_by_hand():
@@ -220,6 +312,21 @@ def test_tiny_case_by_hand():
     assert result["map"] == pytest.approx((class_0 + 1) / 2)
     expected, _ = pycocotools_ap(ground_truth, predictions)
     assert result["map"] == pytest.approx(expected, abs=1e-12)
+    # At IoU 0.75 the box at IoU 0.5 misses; it is found only at 0.5, so class
+    # 0 recalls 2/3 at one threshold and 1/3 at the nine others.
+    assert result["map75"] == pytest.approx((34 / 101 + 1) / 2)
+    assert result["ar100"] == pytest.approx(((2 + 9) / 30 + 1) / 2)
+    stats = pycocotools_eval(ground_truth, predictions).stats
+    assert result["map75"] == pytest.approx(stats[2], abs=1e-12)
+    assert result["ar100"] == pytest.approx(stats[8], abs=1e-12)
+    # Class 0 in score order reaches recall 1/3 at precision 1 and 2/3 at 1/2.
+    curves = result["pr_curves"]
+    assert curves.keys() == {0, 1}
+    np.testing.assert_allclose(curves[0]["recall"], [0, 1 / 3, 2 / 3])
+    np.testing.assert_allclose(curves[0]["precision"], [1, 1, 1 / 2])
+    np.testing.assert_allclose(curves[1]["recall"], [0, 1])
+    np.testing.assert_allclose(curves[1]["precision"], [1, 1])
+    assert curves[0]["ap50"] == pytest.approx(0.5)
 
 
 def test_voc_and_coco_match_a_second_detection_differently():
@@ -244,17 +351,24 @@ def test_missing_predictions_score_zero_and_missing_truth_is_nan():
     truth = [{"boxes": [[0, 0, 5, 5]], "classes": [3]}]
     nothing = [{"boxes": np.zeros((0, 4)), "classes": [], "scores": []}]
     result = evaluate_detections(truth, nothing)
+    curve = result.pop("pr_curves")[3]
     assert result == {
         "map50": 0.0,
         "map": 0.0,
+        "map75": 0.0,
+        "ar100": 0.0,
         "ap50_per_class": {3: 0.0},
         "ap_per_class": {3: 0.0},
     }
+    assert curve["recall"].tolist() == curve["precision"].tolist() == [0.0]
+    assert curve["ap50"] == 0.0
     predicted = [{"boxes": [[0, 0, 5, 5]], "classes": [3], "scores": [0.5]}]
     empty = [{"boxes": [], "classes": []}]
     result = evaluate_detections(empty, predicted)
-    assert math.isnan(result["map50"]) and math.isnan(result["map"])
+    for key in ("map50", "map", "map75", "ar100"):
+        assert math.isnan(result[key])
     assert result["ap50_per_class"] == result["ap_per_class"] == {}
+    assert result["pr_curves"] == {}
 
 
 def test_evaluate_detections_rejects_bad_input():

@@ -11,8 +11,14 @@ from PIL import Image
 
 import keras_recipes
 from keras_recipes.data.image_arrays import load_image_arrays, read_images
-from keras_recipes.data.image_stream import ImageSet, decode_pixels, sample_indices
+from keras_recipes.data.image_stream import (
+    ImageSet,
+    cache_decoded,
+    decode_pixels,
+    sample_indices,
+)
 from keras_recipes.data.noise import add_gaussian_noise
+from keras_recipes.data.pixel_file import PixelFile
 from keras_recipes.epoch_seeding import epoch_shuffled_indices
 from keras_recipes.recipes import AutoencoderRecipe, VAERecipe
 from keras_recipes.recipes.autoencoder.data import TEST_NOISE_SEED
@@ -308,3 +314,59 @@ def test_sample_indices_are_fixed_sorted_and_distinct():
     np.testing.assert_array_equal(first, sample_indices(1000, 50, seed=3))
     assert not np.array_equal(first, sample_indices(1000, 50, seed=4))
     np.testing.assert_array_equal(sample_indices(20, 50, seed=3), np.arange(20))
+
+
+def test_value_range_and_subsets_give_the_same_pixels(folder):
+    files = sorted(folder.rglob("*.*"))[:6]
+    unit = ImageSet([-1] * 6, (16, 16), 3, files=files)
+    wide = ImageSet([-1] * 6, (16, 16), 3, files=files, value_range=(0, 255))
+    as_uint8 = np.round(unit[:] * 255).astype("uint8")
+    in_memory = ImageSet([-1] * 6, (16, 16), 3, pixels=as_uint8, value_range=(0, 255))
+
+    np.testing.assert_allclose(wide[:], unit[:] * 255, atol=1e-3)
+    np.testing.assert_array_equal(in_memory[:], as_uint8.astype("float32"))
+    np.testing.assert_allclose(
+        ImageSet([-1] * 6, (16, 16), 3, pixels=as_uint8)[:], as_uint8 / 255, atol=1e-6
+    )
+    batches = np.concatenate(list(in_memory.batches(4).as_numpy_iterator()))
+    np.testing.assert_array_equal(batches, as_uint8.astype("float32"))
+
+    part = wide.subset([4, 1])
+    assert part.files == [files[4], files[1]] and part.value_range == (0.0, 255.0)
+    np.testing.assert_array_equal(part[:], wide[[4, 1]])
+    np.testing.assert_array_equal(in_memory.subset([5, 0])[:], in_memory[[5, 0]])
+
+
+def test_decoded_cache_gives_the_files_pixels_and_is_read_again(
+    folder, tmp_path, capsys
+):
+    files = sorted(folder.rglob("*.*"))[:10]
+    images = ImageSet(list(range(10)), (12, 12), 3, files=files, value_range=(0, 255))
+
+    cached = cache_decoded(images, tmp_path / "cache")
+    assert "image cache miss" in capsys.readouterr().out
+    again = cache_decoded(images, tmp_path / "cache")
+    assert "image cache hit" in capsys.readouterr().out
+
+    assert isinstance(cached.pixels, PixelFile) and cached.files is None
+    np.testing.assert_array_equal(cached.labels, images.labels)
+    np.testing.assert_array_equal(cached[:], images[:])
+    np.testing.assert_array_equal(again[[7, 2]], images[[7, 2]])
+    streamed = np.concatenate(list(cached.batches(4).as_numpy_iterator()))
+    np.testing.assert_array_equal(streamed, images[:])
+    order = tf.data.Dataset.from_tensor_slices(np.array([9, 0, 4], "int64"))
+    one_by_one = np.stack(list(order.map(cached.reader()).as_numpy_iterator()))
+    np.testing.assert_array_equal(one_by_one, images[[9, 0, 4]])
+    part = cached.subset([8, 3, 5]).subset([2, 0])
+    np.testing.assert_array_equal(part[:], images[[5, 8]])
+    np.testing.assert_array_equal(part.labels, [5, 8])
+
+    # Another size, or a changed file, is another entry.
+    cache_decoded(dataclasses.replace(images, image_size=(8, 8)), tmp_path / "cache")
+    assert "image cache miss" in capsys.readouterr().out
+    Image.new("RGB", (12, 12), (255, 0, 0)).save(files[0])
+    changed = cache_decoded(images, tmp_path / "cache")
+    assert "image cache miss" in capsys.readouterr().out
+    assert changed[0][..., 0].min() == 255
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 3
+    assert not list((tmp_path / "cache").glob("*.partial"))

@@ -13,6 +13,8 @@ from PIL import Image, ImageDraw
 import keras_recipes
 from keras_recipes.data.annotations import write_voc
 from keras_recipes.data.image_folder import load_images
+from keras_recipes.data.image_stream import ImageSet
+from keras_recipes.data.pixel_file import PixelFile
 from keras_recipes.data.shapes import SHAPE_CLASSES, load_shapes
 from keras_recipes.detection import (
     box_iou,
@@ -47,10 +49,16 @@ def test_run_directory_and_metrics(quick_run):
     for name in ("config.yaml", "model.keras", "metrics.json", "detection.json"):
         assert (run_dir / name).is_file(), name
     figures = sorted(p.name for p in (run_dir / "figures").glob("*.png"))
-    assert figures == ["anchors.png", "detections.png", "training_curves.png"]
+    assert figures == [
+        "anchors.png",
+        "detections.png",
+        "precision_recall.png",
+        "training_curves.png",
+    ]
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics == quick_run.metrics
     assert 0.3 <= metrics["map50"] <= 1 and 0 < metrics["map"] < metrics["map50"]
+    assert 0 <= metrics["map75"] < metrics["map50"] and 0 < metrics["ar100"] <= 1
     assert metrics["test_images"] == 60
     info = json.loads((run_dir / "detection.json").read_text())
     assert info["class_names"] == list(SHAPE_CLASSES)
@@ -79,8 +87,8 @@ def test_metrics_match_the_saved_model(quick_run):
     _, (x_test, y_test), _ = load_shapes(1, 60, image_size=64)
     found = recipe.detect(model, x_test, score_threshold=0.01)
     result = evaluate_detections(y_test, found)
-    assert result["map50"] == pytest.approx(quick_run.metrics["map50"], abs=1e-6)
-    assert result["map"] == pytest.approx(quick_run.metrics["map"], abs=1e-6)
+    for name in ("map50", "map", "map75", "ar100"):
+        assert result[name] == pytest.approx(quick_run.metrics[name], abs=1e-6)
     # The recipe's evaluate returns those detections with the metrics, and
     # cut at the figures' threshold they are what that threshold finds.
     info = json.loads((quick_run.run_dir / "detection.json").read_text())
@@ -249,7 +257,22 @@ def test_voc_folder_gives_the_same_data_and_runs(tmp_path):
     for read, written in zip(data.test_annotations, y_test, strict=True):
         np.testing.assert_allclose(read["boxes"], written["boxes"], atol=0.051)
         assert read["classes"].tolist() == written["classes"].tolist()
-    assert np.abs(data.test_images.astype(float) - x_test).mean() < 8
+    assert np.abs(data.test_images[:] - x_test).mean() < 8
+    # Every split stays on disk: decoded once into the image cache, or read
+    # from the files batch by batch; either way the pixels are Pillow's.
+    assert isinstance(data.test_images.pixels, PixelFile)
+    assert len(list((tmp_path / "runs" / "image_cache").glob("*.npy"))) == 3
+    uncached = keras_recipes.load_config(
+        "yolo", {**overrides, "data.cache.enabled": False}
+    )
+    streamed = keras_recipes.get_recipe("yolo")(uncached, runs_root=tmp_path / "b")
+    streamed = streamed.build_data()
+    assert streamed.test_images.files and streamed.test_images.pixels is None
+    val_files = sorted((root / "JPEGImages").glob("*.jpg"))[180:196]
+    pillow = np.stack([np.asarray(Image.open(f).convert("RGB")) for f in val_files])
+    for split in (data, streamed):
+        images, _ = next(iter(split.validation))
+        np.testing.assert_array_equal(images.numpy(), pillow.astype("float32"))
     assert data.grid == (8, 8) and data.anchors.shape == (3, 2)
     # Validation is the VOC val list, encoded for the model's 8 x 8 grid.
     _, targets = next(iter(data.validation))
@@ -283,6 +306,42 @@ def test_bad_annotation_stops_with_one_line(tmp_path):
     assert "\n" not in message and "Traceback" not in message
     assert "000002.xml: object 2" in message and "outside the 64x64 image" in message
     assert not (tmp_path / "runs").exists()
+
+
+def test_unreadable_image_stops_before_training_with_one_line(tmp_path):
+    (x_train, y_train), _, names = load_shapes(4, 1, image_size=64)
+    write_voc(tmp_path / "voc", "train", x_train, y_train, names)
+    write_voc(tmp_path / "voc", "test", x_train[:1], y_train[:1], names, first_id=9)
+    broken = tmp_path / "voc" / "JPEGImages" / "000001.jpg"
+    broken.write_bytes(broken.read_bytes()[:300])  # the header, then nothing
+    result = run_cli(
+        "run",
+        "yolo",
+        "--set",
+        f"data.directory={tmp_path / 'voc'}",
+        "--set",
+        "data.image_size=[64,64]",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    message = result.stderr.strip()
+    assert "\n" not in message and "Traceback" not in message
+    assert "000001.xml: cannot read image" in message and "000001.jpg" in message
+    assert not (tmp_path / "runs").exists()
+
+
+def test_detecting_a_streamed_set_equals_detecting_its_array(quick_run):
+    recipe, model = keras_recipes.load_run(quick_run.run_dir)
+    _, (x_test, _), _ = load_shapes(1, 70, image_size=64)
+    streamed = ImageSet([-1] * 70, (64, 64), 3, pixels=x_test, value_range=(0, 255))
+
+    found = recipe.detect(model, streamed, score_threshold=0.01)
+    expected = recipe.detect(model, x_test, score_threshold=0.01)
+
+    assert len(found) == 70 and sum(len(f["scores"]) for f in found) > 0
+    for one, other in zip(found, expected, strict=True):
+        for key in ("boxes", "scores", "classes"):
+            np.testing.assert_allclose(one[key], other[key], atol=1e-5)
 
 
 @pytest.mark.parametrize(

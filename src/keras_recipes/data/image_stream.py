@@ -7,9 +7,14 @@ small and stay in memory; their `ImageSet` gives the same pipelines.
 """
 
 import dataclasses
+import json
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+
+from keras_recipes.data.feature_cache import file_fingerprint, key_digest
+from keras_recipes.data.pixel_file import PixelFile, write_pixel_file
 
 AUTOTUNE = tf.data.AUTOTUNE
 # Images decoded per step when a few are read into an array.
@@ -63,17 +68,22 @@ class ImageSet:
     """The images of one split with their labels, read as they are needed.
 
     Exactly one of `files` and `pixels` is set. Files are decoded in the
-    pipelines (`decode_pixels`) and scaled to `[0, 1]` there, so the set is
-    never one float array; `pixels` holds a small set in memory. Indexing
-    (`images[:8]`, `images[[3, 1]]`) reads those images into an array.
+    pipelines (`decode_pixels`) and scaled to `value_range` there, so the
+    set is never one float array; `pixels` holds a small set in memory.
+    Indexing (`images[:8]`, `images[[3, 1]]`) reads those images into an
+    array.
 
     Attributes:
         labels: Int32 array `[N]`; `-1` where an image has no class.
         image_size: `(height, width)` of the images given out.
         channels: 1 for grayscale, 3 for RGB.
         files: Image file paths, or `None`.
-        pixels: Float32 array `[N, height, width, channels]` in `[0, 1]`,
-            or `None`.
+        pixels: Array `[N, height, width, channels]`, uint8 in `[0, 255]`
+            or float32 in `[0, 1]`; or a `PixelFile` of decoded images on
+            disk (see `cache_decoded`); or `None`.
+        value_range: `(low, high)` the images are given out in, as float32:
+            `(0, 1)` (the default) or `(0, 255)` for models that rescale
+            their own input.
 
     Example:
 
@@ -89,6 +99,7 @@ class ImageSet:
     channels: int
     files: list | None = None
     pixels: np.ndarray | None = None
+    value_range: tuple = (0.0, 1.0)
 
     def __post_init__(self):
         self.labels = np.asarray(self.labels, dtype="int32")
@@ -106,6 +117,7 @@ class ImageSet:
                 f"{len(self)} images but {len(self.labels)} labels. "
                 f"Received: labels of shape {self.labels.shape}"
             )
+        self.value_range = tuple(float(v) for v in self.value_range)
 
     def __len__(self):
         return len(self.files) if self.files is not None else len(self.pixels)
@@ -119,8 +131,9 @@ class ImageSet:
         """Returns a function from an index to its image, for `Dataset.map`.
 
         Returns:
-            A function from a scalar int64 tensor to a float32 tensor
-            `[height, width, channels]` in `[0, 1]`.
+            A function from a scalar (or vector) int64 tensor to a float32
+            tensor `[height, width, channels]` (or a batch of them) in
+            `value_range`.
 
         Example:
 
@@ -131,23 +144,72 @@ class ImageSet:
         # Inside a dataset function (`every_epoch`'s), the pixels and paths
         # are captured, not copied into its graph.
         with tf.init_scope():
-            if self.pixels is not None:
-                pixels = tf.constant(self.pixels, dtype=tf.float32)
+            if isinstance(self.pixels, PixelFile):
+                pass
+            elif self.pixels is not None:
+                pixels = tf.constant(self.pixels)
             else:
                 paths = tf.constant([str(path) for path in self.files])
-        if self.pixels is not None:
-            return tf.autograph.experimental.do_not_convert(
-                lambda index: tf.gather(pixels, index)
-            )
-        size, channels = self.image_size, self.channels
+        low, high = self.value_range
+        floats = self.pixels is not None and self.pixels.dtype != np.uint8
+        scale = (high - low) / (1.0 if floats else 255.0)
 
         # Plain TensorFlow ops: AutoGraph would only spend seconds converting them.
         @tf.autograph.experimental.do_not_convert
+        def rescale(image):
+            image = tf.cast(image, tf.float32)
+            if scale != 1.0:
+                image = image * scale
+            return image + low if low else image
+
+        if isinstance(self.pixels, PixelFile):
+            pixel_file = self.pixels
+            image_shape = pixel_file.image_shape
+
+            def load(index):
+                return pixel_file.read(index).reshape(np.shape(index) + image_shape)
+
+            @tf.autograph.experimental.do_not_convert
+            def read_stored(index):
+                image = tf.numpy_function(load, [index], tf.uint8, stateful=False)
+                image.set_shape(index.shape.concatenate(image_shape))
+                return rescale(image)
+
+            return read_stored
+        if self.pixels is not None:
+            return tf.autograph.experimental.do_not_convert(
+                lambda index: rescale(tf.gather(pixels, index))
+            )
+        size, channels = self.image_size, self.channels
+
+        @tf.autograph.experimental.do_not_convert
         def read(index):
-            image = decode_pixels(tf.gather(paths, index), size, channels)
-            return tf.cast(image, tf.float32) / 255.0
+            return rescale(decode_pixels(tf.gather(paths, index), size, channels))
 
         return read
+
+    def subset(self, indices):
+        """Returns the set of the images at `indices`, without reading them.
+
+        Args:
+            indices: Integer positions, in the order wanted. No default.
+
+        Returns:
+            An `ImageSet` of the same kind (files or pixels).
+
+        Example:
+
+        ```python
+        validation = images.subset(held_out_indices)
+        ```
+        """
+        indices = np.asarray(indices, dtype="int64").reshape(-1)
+        return dataclasses.replace(
+            self,
+            labels=self.labels[indices],
+            files=None if self.files is None else [self.files[i] for i in indices],
+            pixels=None if self.pixels is None else _pixel_subset(self.pixels, indices),
+        )
 
     def batches(self, batch_size, order=None):
         """Returns the images as a dataset of batches.
@@ -160,7 +222,7 @@ class ImageSet:
 
         Returns:
             A `tf.data.Dataset` of float32 batches
-            `[<=batch_size, height, width, channels]` in `[0, 1]`.
+            `[<=batch_size, height, width, channels]` in `value_range`.
 
         Example:
 
@@ -172,6 +234,8 @@ class ImageSet:
         if order is None:
             order = tf.data.Dataset.range(len(self))
         read = self.reader()
+        if isinstance(self.pixels, PixelFile):
+            return order.batch(batch_size).map(read, num_parallel_calls=AUTOTUNE)
         if self.pixels is not None:
             return order.batch(batch_size).map(read)
         return order.map(read, num_parallel_calls=AUTOTUNE).batch(batch_size)
@@ -183,7 +247,8 @@ class ImageSet:
             indices: Integer positions, in the order wanted. No default.
 
         Returns:
-            Float32 array `[len(indices), height, width, channels]` in `[0, 1]`.
+            Float32 array `[len(indices), height, width, channels]` in
+            `value_range`.
 
         Example:
 
@@ -194,7 +259,7 @@ class ImageSet:
         indices = np.asarray(indices, dtype="int64").reshape(-1)
         if len(indices) and not (0 <= indices.min() and indices.max() < len(self)):
             raise IndexError(f"indices outside [0, {len(self)}) in {indices}")
-        if self.pixels is not None:
+        if self._pixels_as_given:
             return self.pixels[indices]
         images = np.empty((len(indices), *self.shape[1:]), dtype="float32")
         order = tf.data.Dataset.from_tensor_slices(indices)
@@ -210,12 +275,105 @@ class ImageSet:
             return self.read([positions])[0]
         return self.read(positions)
 
+    @property
+    def _pixels_as_given(self):
+        # Float pixels in [0, 1] are what the set gives out by default.
+        return (
+            self.pixels is not None
+            and self.pixels.dtype == np.float32
+            and self.value_range == (0.0, 1.0)
+        )
+
     def __iter__(self):
-        if self.pixels is not None:
+        if self._pixels_as_given:
             yield from self.pixels
             return
         for batch in self.batches(READ_BATCH).prefetch(AUTOTUNE):
             yield from batch.numpy()
+
+
+def _pixel_subset(pixels, indices):
+    if isinstance(pixels, PixelFile):
+        return pixels.subset(indices)
+    return pixels[indices]
+
+
+# Changes whenever `decode_pixels` would give other pixels, so that older
+# cache entries are not read.
+DECODER_VERSION = 1
+
+
+def cache_decoded(images, directory, fingerprint="stat", verbose=True):
+    """Returns the set with its files decoded once into a file on disk.
+
+    The decoded, resized uint8 images go to one `PixelFile` in `directory`,
+    named by a digest of the files (`file_fingerprint`), the size, the
+    channels and the decoder; a later run on the same files reads that file
+    instead of decoding again. The pixels are those `decode_pixels` gives,
+    so a cached set gives out exactly what the uncached one does.
+
+    Args:
+        images: An `ImageSet`. A set already in memory is returned as it is.
+            No default.
+        directory: The cache folder. No default.
+        fingerprint: `"stat"` or `"content"`, as `file_fingerprint` takes
+            it. Defaults to `"stat"`.
+        verbose: Whether to print a line on a hit or a miss. Defaults to
+            `True`.
+
+    Returns:
+        An `ImageSet` of the same images, labels and `value_range`, whose
+        `pixels` is a `PixelFile`.
+
+    Example:
+
+    ```python
+    train = cache_decoded(train, "runs/image_cache")
+    ```
+    """
+    if images.files is None:
+        return images
+    key = {
+        "kind": "decoded images",
+        "files": file_fingerprint(images.files, fingerprint),
+        "image_size": list(images.image_size),
+        "channels": images.channels,
+        "decoder": DECODER_VERSION,
+    }
+    directory = Path(directory).expanduser()
+    stem = f"images-{len(images)}-{key_digest(key)}"
+    path, key_file = directory / f"{stem}.npy", directory / f"{stem}.json"
+    stored = None
+    if path.is_file() and key_file.is_file():
+        try:
+            if json.loads(key_file.read_text()) == key:
+                stored = PixelFile.open(path)
+        except (OSError, ValueError):
+            stored = None
+    if stored is not None and stored.shape == images.shape:
+        if verbose:
+            print(f"image cache hit: {len(images)} decoded images from {path}")
+    else:
+        if verbose:
+            print(f"image cache miss: decoding {len(images)} images into {path}")
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = tf.constant([str(file) for file in images.files])
+        size, channels = images.image_size, images.channels
+        decoded = (
+            tf.data.Dataset.range(len(images))
+            .map(
+                lambda index: decode_pixels(tf.gather(paths, index), size, channels),
+                num_parallel_calls=AUTOTUNE,
+                deterministic=True,
+            )
+            .batch(READ_BATCH)
+            .prefetch(AUTOTUNE)
+        )
+        stored = write_pixel_file(
+            path, decoded.as_numpy_iterator(), len(images), images.shape[1:]
+        )
+        key_file.write_text(json.dumps(key))
+    return dataclasses.replace(images, files=None, pixels=stored)
 
 
 def sample_indices(size, count, seed):

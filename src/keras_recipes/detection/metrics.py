@@ -8,11 +8,12 @@ from keras_recipes.detection.iou import box_iou
 COCO_IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
 COCO_RECALL_POINTS = np.linspace(0.0, 1.0, 101)
 COCO_MAX_DETECTIONS = 100
+COCO_AP75_INDEX = int(np.argmin(np.abs(COCO_IOU_THRESHOLDS - 0.75)))
 VOC_IOU_THRESHOLD = 0.5
 
 
 def evaluate_detections(ground_truth, predictions):
-    """Computes Pascal VOC and COCO mean average precision (mAP).
+    """Computes Pascal VOC and COCO mean average precision (mAP) and recall.
 
     `map50` is the Pascal VOC (2010 and later) AP at IoU 0.5 with all-point
     interpolation: detections are taken in decreasing score order, each is
@@ -25,10 +26,21 @@ def evaluate_detections(ground_truth, predictions):
     boxes, area range "all" and at most 100 detections per image and class:
     each detection, in decreasing score order, takes the not yet matched
     ground truth box with the highest IoU at or above the threshold. There is
-    no "crowd" flag.
+    no "crowd" flag. `map75` is that AP at the single threshold 0.75 (the
+    `stats[2]` of `COCOeval`), and `ar100` the COCO average recall with at
+    most 100 detections per image and class, averaged over the same ten
+    thresholds (`stats[8]`).
 
-    Both are means over the classes that have ground truth boxes; detections
+    All are means over the classes that have ground truth boxes; detections
     of other classes are ignored. Equal scores keep their input order.
+
+    `pr_curves` holds, per class, the curve behind `ap50_per_class`: the
+    recall after each true positive in score order, starting from recall 0,
+    and the interpolated precision there (the highest precision at that
+    recall or beyond). Drawn as steps that hold each precision back to the
+    previous recall (matplotlib's `drawstyle="steps-pre"`), the area under
+    it is the class's AP50. It has at most one point more than the class has
+    ground truth boxes.
 
     Args:
         ground_truth: List with one dict per image holding `"boxes"`, shape
@@ -37,9 +49,11 @@ def evaluate_detections(ground_truth, predictions):
             `"boxes"`, `"classes"` and `"scores"`, each with `M` rows.
 
     Returns:
-        A dict with `"map50"` and `"map"` (floats, NaN when there is no ground
-        truth box at all) and `"ap50_per_class"` and `"ap_per_class"` (dicts
-        from class id to AP).
+        A dict with `"map50"`, `"map"`, `"map75"` and `"ar100"` (floats, NaN
+        when there is no ground truth box at all), `"ap50_per_class"` and
+        `"ap_per_class"` (dicts from class id to AP) and `"pr_curves"` (a
+        dict from class id to a dict with `"recall"` and `"precision"`,
+        float arrays of equal length, and `"ap50"`).
 
     Example:
 
@@ -49,6 +63,10 @@ def evaluate_detections(ground_truth, predictions):
     >>> result = evaluate_detections(truth, predicted)
     >>> result["map50"], result["ap50_per_class"]
     (0.5, {0: 1.0, 1: 0.0})
+    >>> round(result["map75"], 6), round(result["ar100"], 6)
+    (0.5, 0.45)
+    >>> result["pr_curves"][0]
+    {'recall': array([0., 1.]), 'precision': array([1., 1.]), 'ap50': 1.0}
     """
     ground_truth = _standardize(ground_truth, "ground_truth", ("boxes", "classes"))
     predictions = _standardize(
@@ -82,20 +100,30 @@ def evaluate_detections(ground_truth, predictions):
             coco[c][0].append(scores[top])
             coco[c][1].append(_coco_matches(class_ious[top]))
 
-    ap50 = {
-        c: _voc_ap(np.concatenate(voc[c][0]), np.concatenate(voc[c][1]), n)
-        for c, n in num_truths.items()
-    }
-    ap = {
-        c: _coco_ap(np.concatenate(coco[c][0]), np.concatenate(coco[c][1], 1), n)
-        for c, n in num_truths.items()
-    }
+    ap50, ap, ap75, ar, curves = {}, {}, {}, {}, {}
+    for c, n in num_truths.items():
+        recall, precision, ap50[c] = _voc_curve(
+            np.concatenate(voc[c][0]), np.concatenate(voc[c][1]), n
+        )
+        curves[c] = {"recall": recall, "precision": precision, "ap50": ap50[c]}
+        scores, hits = np.concatenate(coco[c][0]), np.concatenate(coco[c][1], 1)
+        sampled = _coco_precision(scores, hits, n)
+        ap[c] = float(sampled.mean())
+        ap75[c] = float(sampled[COCO_AP75_INDEX].mean())
+        ar[c] = float(np.mean(hits.sum(axis=1) / n))
     return {
-        "map50": float(np.mean(list(ap50.values()))) if ap50 else float("nan"),
-        "map": float(np.mean(list(ap.values()))) if ap else float("nan"),
+        "map50": _mean(ap50),
+        "map": _mean(ap),
+        "map75": _mean(ap75),
+        "ar100": _mean(ar),
         "ap50_per_class": ap50,
         "ap_per_class": ap,
+        "pr_curves": curves,
     }
+
+
+def _mean(per_class):
+    return float(np.mean(list(per_class.values()))) if per_class else float("nan")
 
 
 def _standardize(images, name, keys):
@@ -173,19 +201,26 @@ def _coco_matches(ious):
     return hits
 
 
-def _voc_ap(scores, hits, num_truths):
+def _voc_curve(scores, hits, num_truths):
+    """Returns the interpolated PR curve at the true positives, and the AP."""
     hits = hits[np.argsort(-scores, kind="stable")]
     true_positives = np.cumsum(hits)
     recall = np.concatenate([[0.0], true_positives / num_truths, [1.0]])
     precision = true_positives / np.arange(1, len(hits) + 1)
     precision = np.concatenate([[0.0], precision, [0.0]])
     envelope = np.maximum.accumulate(precision[::-1])[::-1]
-    return float(np.sum(np.diff(recall) * envelope[1:]))
+    ap = float(np.sum(np.diff(recall) * envelope[1:]))
+    # Between true positives the recall stands still: those points add
+    # nothing to the curve or its area.
+    steps = np.concatenate([[0], np.flatnonzero(hits) + 1])
+    return recall[steps], envelope[steps], ap
 
 
-def _coco_ap(scores, hits, num_truths):
+def _coco_precision(scores, hits, num_truths):
+    """Interpolated precision at the 101 recall points, shape `[T, 101]`."""
+    sampled = np.zeros((len(hits), len(COCO_RECALL_POINTS)))
     if len(scores) == 0:
-        return 0.0
+        return sampled
     hits = hits[:, np.argsort(-scores, kind="stable")]
     true_positives = np.cumsum(hits, axis=1)
     false_positives = np.cumsum(~hits, axis=1)
@@ -193,9 +228,8 @@ def _coco_ap(scores, hits, num_truths):
     # The epsilon is pycocotools' own, kept so the results agree to the bit.
     precision = true_positives / (true_positives + false_positives + np.spacing(1))
     envelope = np.maximum.accumulate(precision[:, ::-1], axis=1)[:, ::-1]
-    sampled = np.zeros((len(hits), len(COCO_RECALL_POINTS)))
     for t in range(len(hits)):
         index = np.searchsorted(recall[t], COCO_RECALL_POINTS, side="left")
         found = index < len(scores)
         sampled[t, found] = envelope[t, index[found]]
-    return float(sampled.mean())
+    return sampled

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from keras_recipes.data.annotations.coco import read_coco
 from keras_recipes.data.annotations.common import AnnotatedImage
-from keras_recipes.data.annotations.images import load_annotated_images
+from keras_recipes.data.annotations.images import annotated_image_set
 from keras_recipes.data.annotations.voc import (
     read_voc,
     voc_class_names,
@@ -21,7 +21,7 @@ __all__ = [
     "ANNOTATION_FORMATS",
     "AnnotatedImage",
     "find_annotation_splits",
-    "load_annotated_images",
+    "annotated_image_set",
     "read_annotations",
     "read_coco",
     "read_voc",

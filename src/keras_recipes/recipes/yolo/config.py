@@ -47,6 +47,20 @@ class DetectionAugmentationConfig:
 
 
 @dataclasses.dataclass
+class ImageCacheConfig:
+    """Decoded images of a folder, kept on disk between epochs and runs."""
+
+    enabled: bool = param(
+        True, doc="Decode a folder's images once; read them from the cache."
+    )
+    directory: str | None = param(None, doc="Default: <runs root>/image_cache.")
+    fingerprint: Literal["stat", "content"] = param(
+        "stat",
+        doc="stat (paths, sizes, modification times) | content (file hashes).",
+    )
+
+
+@dataclasses.dataclass
 class DetectionDataConfig:
     """Where the images and boxes come from and how they are prepared.
 
@@ -70,6 +84,7 @@ class DetectionDataConfig:
     image_size: list[int] = param([96, 96], doc="Model input height and width.")
     augmentation: DetectionAugmentationConfig = section(DetectionAugmentationConfig)
     shapes: ShapesConfig = section(ShapesConfig)
+    cache: ImageCacheConfig = section(ImageCacheConfig)
 
     def validate(self, key):
         check_image_size(key, self.image_size, smallest=16)

@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from keras_recipes.data.image_stream import cache_decoded
 from keras_recipes.detection.anchors import kmeans_anchors
 from keras_recipes.detection.augmentation import augment_detection
 from keras_recipes.detection.targets import encode_yolo_batch, encode_yolo_targets
@@ -27,7 +28,8 @@ class YoloData(Datasets):
         grid: `(rows, columns)` of the model's output grid, which the
             targets are encoded for.
         box_sizes: Array `[N, 2]` of the training boxes' widths and heights.
-        test_images: The held-out images, uint8 `[N, height, width, 3]`.
+        test_images: The held-out images, an `ImageSet` giving out RGB in
+            `[0, 255]`.
         test_annotations: Their true boxes, one dict of `"boxes"` (`"xyxy"`
             pixels) and `"classes"` per image.
     """
@@ -39,12 +41,15 @@ class YoloData(Datasets):
     test_annotations: list = dataclasses.field(default_factory=list)
 
 
-def build_yolo_data(config, epoch):
+def build_yolo_data(config, epoch, image_cache=None):
     """Loads the splits, finds the anchors and makes the encoded datasets.
 
     Args:
         config: The resolved `YoloConfig`.
         epoch: The run's epoch variable, which numbers the training epochs.
+        image_cache: Folder where a folder's images are decoded once (see
+            `cache_decoded`), or `None` to decode them every epoch.
+            Defaults to `None`.
 
     Returns:
         A `YoloData`.
@@ -60,6 +65,12 @@ def build_yolo_data(config, epoch):
     splits, class_names = load_splits(
         data_config, train_config.validation_split, config.seed
     )
+    if image_cache is not None:
+        fingerprint = data_config.cache.fingerprint
+        splits = [
+            split and (cache_decoded(split[0], image_cache, fingerprint), split[1])
+            for split in splits
+        ]
     (x_train, y_train), validation, (x_test, y_test) = splits
     sizes = box_sizes(y_train)
     if len(sizes) == 0:
@@ -162,7 +173,7 @@ def encoded_dataset(images, annotations, batch_size, **encoding):
     """Returns batches of images and their targets encoded for the grid.
 
     Args:
-        images: Array `[N, height, width, 3]`.
+        images: An `ImageSet` giving out `[0, 255]`.
         annotations: One dict of `"boxes"` and `"classes"` per image.
         batch_size: Images a batch.
         **encoding: `grid`, `anchors`, `num_classes` and `image_size`, as
@@ -185,9 +196,8 @@ def encoded_dataset(images, annotations, batch_size, **encoding):
         encoding["num_classes"],
         encoding["image_size"],
     )
-    # The images stay uint8 (a quarter of float32) until a batch is made.
-    dataset = tf.data.Dataset.from_tensor_slices((images, targets)).batch(batch_size)
-    return dataset.map(lambda x, y: (tf.cast(x, "float32"), y))
+    targets = tf.data.Dataset.from_tensor_slices(targets).batch(batch_size)
+    return tf.data.Dataset.zip(images.batches(batch_size), targets)
 
 
 def train_dataset(
@@ -210,7 +220,7 @@ def train_dataset(
     one would.
 
     Args:
-        images: Array `[N, height, width, 3]`.
+        images: An `ImageSet` giving out `[0, 255]`.
         annotations: One dict of `"boxes"` and `"classes"` per image.
         batch_size: Images a batch.
         seed: The run's seed.
@@ -240,7 +250,8 @@ def train_dataset(
     for index, annotation in enumerate(annotations):
         boxes[index, : len(annotation["classes"])] = annotation["boxes"]
         classes[index, : len(annotation["classes"])] = annotation["classes"]
-    images, boxes, classes = (tf.constant(a) for a in (images, boxes, classes))
+    boxes, classes = tf.constant(boxes), tf.constant(classes)
+    read = images.reader()
     count = len(annotations)
     target_shape = (*grid, len(anchors), 5 + num_classes)
 
@@ -255,7 +266,7 @@ def train_dataset(
             index = tf.cast(index, tf.int64)
             stream = tf.stack([tf.constant(seed, tf.int64), number * count + index])
             image, image_boxes, image_classes = augment_detection(
-                tf.cast(tf.gather(images, index), tf.float32),
+                read(index),
                 tf.gather(boxes, index),
                 tf.gather(classes, index),
                 stream,

@@ -3,11 +3,14 @@
 import json
 
 import numpy as np
+import tensorflow as tf
 
+from keras_recipes.data.image_stream import ImageSet
 from keras_recipes.detection.decode import detections_to_list, yolo_detections
 from keras_recipes.errors import UserError
 
 DETECTION_FILE = "detection.json"
+PREDICT_BATCH = 64
 
 
 def detect(model, images, anchors, image_size, postprocess, score_threshold):
@@ -15,7 +18,8 @@ def detect(model, images, anchors, image_size, postprocess, score_threshold):
 
     Args:
         model: The trained detector.
-        images: Array `[N, height, width, 3]` of the model's input size.
+        images: Array `[N, height, width, 3]` of the model's input size, or
+            an `ImageSet` giving out `[0, 255]`, read batch by batch.
         anchors: Array `[B, 2]` of the model's anchors in pixels.
         image_size: `(height, width)` of the model input.
         postprocess: The `postprocess` section (`iou_threshold`,
@@ -32,7 +36,11 @@ def detect(model, images, anchors, image_size, postprocess, score_threshold):
     found = detect(model, x_test, data.anchors, (96, 96), config.postprocess, 0.6)
     ```
     """
-    outputs = model.predict(np.asarray(images, "float32"), verbose=0, batch_size=64)
+    if isinstance(images, ImageSet):
+        inputs = images.batches(PREDICT_BATCH).prefetch(tf.data.AUTOTUNE)
+    else:
+        inputs = np.asarray(images, "float32")
+    outputs = model.predict(inputs, verbose=0, batch_size=PREDICT_BATCH)
     detections = yolo_detections(
         outputs,
         anchors,

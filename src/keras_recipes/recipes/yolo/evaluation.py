@@ -17,10 +17,13 @@ class YoloEvaluation(Evaluation):
             them at any higher threshold.
         score_threshold: The smallest score in `detections`: the lower of
             `postprocess.eval_score_threshold` and `score_threshold`.
+        pr_curves: Per class id, the `"recall"` and `"precision"` of the
+            interpolated precision-recall curve at IoU 0.5 and its `"ap50"`.
     """
 
     detections: list = dataclasses.field(default_factory=list)
     score_threshold: float = 0.0
+    pr_curves: dict = dataclasses.field(default_factory=dict)
 
 
 def evaluate_detector(model, data, config):
@@ -37,8 +40,8 @@ def evaluate_detector(model, data, config):
 
     Returns:
         A `YoloEvaluation`; its `metrics` hold `map50` (Pascal VOC), `map`
-        (COCO), `ap50_<class>`, `test_images`, `test_boxes` and, with a
-        validation set, `val_loss`.
+        (COCO AP50:95), `map75` and `ar100` (COCO), `ap50_<class>`,
+        `test_images`, `test_boxes` and, with a validation set, `val_loss`.
 
     Example:
 
@@ -63,11 +66,16 @@ def evaluate_detector(model, data, config):
     result = evaluate_detections(
         data.test_annotations, keep_scores(detections, post.eval_score_threshold)
     )
-    metrics["map50"] = result["map50"]
-    metrics["map"] = result["map"]
+    for name in ("map50", "map", "map75", "ar100"):
+        metrics[name] = result[name]
     for index, name in enumerate(data.class_names):
         if index in result["ap50_per_class"]:
             metrics[f"ap50_{name}"] = result["ap50_per_class"][index]
     metrics["test_images"] = len(data.test_images)
     metrics["test_boxes"] = int(sum(len(y["classes"]) for y in data.test_annotations))
-    return YoloEvaluation(metrics, detections=detections, score_threshold=lowest)
+    return YoloEvaluation(
+        metrics,
+        detections=detections,
+        score_threshold=lowest,
+        pr_curves=result["pr_curves"],
+    )

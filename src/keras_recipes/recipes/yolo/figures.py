@@ -1,6 +1,7 @@
 """The figures of a `yolo` run: anchors and detections on test images."""
 
 from keras_recipes.detection.drawing import plot_anchors, plot_detections
+from keras_recipes.detection.pr_curves import plot_precision_recall
 from keras_recipes.recipes.yolo.detect import keep_scores
 
 # Test images drawn with their detections: always the first ones.
@@ -8,7 +9,7 @@ SAMPLE_SIZE = 12
 
 
 def plot_yolo_figures(data, evaluation, score_threshold, folder):
-    """Draws `anchors.png` and `detections.png` into `folder`.
+    """Draws `anchors.png`, `detections.png` and `precision_recall.png`.
 
     The detections are those evaluation found, cut at `score_threshold`;
     nothing runs the model again.
@@ -49,4 +50,7 @@ def plot_yolo_figures(data, evaluation, score_threshold, folder):
         class_names=data.class_names,
         title=f"test images: predicted (solid, score >= {score_threshold:g}) "
         f"and true (dashed) boxes",
+    )
+    plot_precision_recall(
+        evaluation.pr_curves, data.class_names, folder / "precision_recall.png"
     )

@@ -3,10 +3,11 @@
 import numpy as np
 
 from keras_recipes.data.annotations import (
+    annotated_image_set,
     find_annotation_splits,
-    load_annotated_images,
     read_annotations,
 )
+from keras_recipes.data.image_stream import ImageSet
 from keras_recipes.data.shapes import load_shapes
 from keras_recipes.errors import ConfigError, DataError
 
@@ -29,9 +30,10 @@ def load_splits(data_config, validation_split, seed):
 
     Returns:
         A tuple `((train, validation, test), class_names)`; each split is
-        `(images, annotations)` (uint8 `[N, height, width, 3]` and one dict
-        of `"boxes"` and `"classes"` per image), and `validation` may be
-        `None`.
+        `(images, annotations)`: an `ImageSet` giving out RGB images in
+        `[0, 255]` (the embedded shapes in memory, a folder's files read as
+        the pipelines need them) and one dict of `"boxes"` and `"classes"`
+        per image. `validation` may be `None`.
 
     Example:
 
@@ -48,7 +50,7 @@ def split_validation(images, annotations, fraction, seed):
     """Holds out a seeded random `fraction` of the images for validation.
 
     Args:
-        images: Array `[N, height, width, 3]`.
+        images: An `ImageSet`.
         annotations: One annotation dict per image.
         fraction: Share of the images that validate.
         seed: Seed of the choice.
@@ -70,8 +72,8 @@ def split_validation(images, annotations, fraction, seed):
     order = np.random.default_rng(seed).permutation(len(images))
     held, kept = np.sort(order[:count]), np.sort(order[count:])
     return (
-        (images[kept], [annotations[i] for i in kept]),
-        (images[held], [annotations[i] for i in held]),
+        (images.subset(kept), [annotations[i] for i in kept]),
+        (images.subset(held), [annotations[i] for i in held]),
     )
 
 
@@ -91,6 +93,16 @@ def _shapes_splits(data_config, validation_split, seed):
         max_objects=shapes.max_objects,
         pair_probability=shapes.pair_probability,
     )
+    x_train, x_test = (
+        ImageSet(
+            labels=np.full(len(x), -1),
+            image_size=(height, width),
+            channels=3,
+            pixels=x,
+            value_range=(0, 255),
+        )
+        for x in (x_train, x_test)
+    )
     train, validation = split_validation(x_train, y_train, validation_split, seed)
     return (train, validation, (x_test, y_test)), class_names
 
@@ -108,13 +120,13 @@ def _folder_splits(data_config, validation_split, seed):
     records, class_names = read_annotations(
         directory, annotation_format, "train", class_names
     )
-    loaded = {"train": load_annotated_images(records, size)}
+    loaded = {"train": annotated_image_set(records, size)}
     for split in ("val", "test"):
         if split in present:
             records, _ = read_annotations(
                 directory, annotation_format, split, class_names
             )
-            loaded[split] = load_annotated_images(records, size)
+            loaded[split] = annotated_image_set(records, size)
     # The held-out split is `test`, or `val` when there is no `test`;
     # validation is `val` next to a `test`, or carved from `train`.
     if "test" in loaded:
