@@ -71,7 +71,7 @@ def raw_inputs(name, recipe, data, serving):
     if name == "glyph_pretraining":
         return np.asarray(data.examples[:IMAGES], "float32")
     if name == "face_triplet":
-        return np.asarray(data.splits["unseen"][0][:IMAGES], "float32")
+        return data.splits["unseen"][0][:IMAGES]
     if name in ("logistic_regression", "mlp", "deep_mlp"):
         return load_digits()[1][0][:IMAGES]
     if name == "linear_regression":

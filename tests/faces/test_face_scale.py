@@ -1,8 +1,13 @@
 """Face evaluation that stays linear in the data: chunks, capped queries, uint8."""
 
+import dataclasses
+
 import numpy as np
+from PIL import Image
 
 import keras_recipes
+from keras_recipes.data.image_stream import decode_pixels
+from keras_recipes.data.pixel_file import PixelFile
 from keras_recipes.faces.recognition import one_shot_accuracy
 from keras_recipes.faces.verification import pair_distances
 from keras_recipes.recipes.face_triplet.data import build_face_datasets
@@ -46,10 +51,63 @@ def test_face_splits_hold_uint8_and_batches_come_out_float32():
     data = build_face_datasets(config)
     images, labels = next(iter(data.train))
 
-    assert {split[0].dtype for split in data.splits.values()} == {np.dtype("uint8")}
+    stored = {split[0].pixels.dtype for split in data.splits.values()}
+    assert stored == {np.dtype("uint8")}
     assert images.dtype == "float32"
-    seen = data.splits["train"][0].astype("float32")
+    seen = data.splits["train"][0][:]
     # Every image of the batch is one of the stored training images.
     flat = seen.reshape(len(seen), -1)
     for image in images.numpy().reshape(len(images), -1)[:8]:
         assert np.min(np.abs(flat - image).max(axis=1)) == 0
+
+
+def _identity_folder(root, identities=12, per_identity=10):
+    rng = np.random.default_rng(3)
+    for identity in range(identities):
+        tint = rng.integers(0, 256, 3)
+        folder = root / f"person_{identity}"
+        folder.mkdir(parents=True)
+        for index in range(per_identity):
+            noise = rng.integers(-40, 41, (20, 24, 3))
+            pixels = np.clip(tint + noise, 0, 255).astype("uint8")
+            Image.fromarray(pixels).save(folder / f"{index}.png")
+    return root
+
+
+def test_a_folder_is_decoded_once_to_disk_and_batches_read_from_there(tmp_path):
+    folder = _identity_folder(tmp_path / "people")
+    overrides = {
+        "data.directory": str(folder),
+        "data.image_size": [16, 16],
+        "data.unseen": "held_out",
+        "data.unseen_fraction": 0.25,
+        "train.validation_split": 0.3,
+        "sampler.identities_per_batch": 3,
+        "sampler.images_per_identity": 2,
+        "train.epochs": 1,
+    }
+    config = keras_recipes.load_config("face_triplet", overrides)
+    recipe = keras_recipes.get_recipe("face_triplet")(config, runs_root=tmp_path)
+
+    data = recipe.build_data()
+
+    assert all(isinstance(s[0].pixels, PixelFile) for s in data.splits.values())
+    assert len(list((tmp_path / "image_cache").glob("*.npy"))) == 1
+    everything = np.concatenate([s[0].read_uint8() for s in data.splits.values()])
+    paths = sorted(folder.rglob("*.png"))
+    expected = np.stack([decode_pixels(str(p), (16, 16), 3).numpy() for p in paths])
+    # The splits hold every image once, decoded as the pipelines decode.
+    assert sorted(map(bytes, everything)) == sorted(map(bytes, expected))
+    images, labels = next(iter(data.train))
+    train = data.splits["train"][0][:].reshape(len(data.splits["train"][0]), -1)
+    for image in images.numpy().reshape(len(images), -1):
+        assert np.min(np.abs(train - image).max(axis=1)) == 0
+    streamed = dataclasses.replace(config.data.cache, enabled=False)
+    uncached = dataclasses.replace(
+        config, data=dataclasses.replace(config.data, cache=streamed)
+    )
+    files = build_face_datasets(uncached).splits["unseen"][0]
+    assert files.pixels is None
+    np.testing.assert_array_equal(
+        files.read_uint8(), data.splits["unseen"][0].read_uint8()
+    )

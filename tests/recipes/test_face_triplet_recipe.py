@@ -99,7 +99,7 @@ def test_metrics_recomputed_from_the_saved_model(quick_run):
     # The threshold is the most accurate one on the validation pairs.
     x_val, y_val = split["validation"]
     first, second, same = faces.sample_pairs(y_val, 4000, seed)
-    embedded = model.predict(x_val, verbose=0)
+    embedded = model.predict(x_val[:], verbose=0)
     distances = np.sum((embedded[first] - embedded[second]) ** 2, axis=1)
     accuracy = np.mean((distances <= metrics["threshold"]) == same)
     best = max(np.mean((distances <= d) == same) for d in distances)
@@ -108,13 +108,13 @@ def test_metrics_recomputed_from_the_saved_model(quick_run):
     for name, prefix in (("seen_test", "seen"), ("unseen", "unseen")):
         images, labels = split[name]
         first, second, same = faces.sample_pairs(labels, 4000, seed)
-        embedded = model.predict(images, verbose=0)
+        embedded = model.predict(images[:], verbose=0)
         distances = np.sum((embedded[first] - embedded[second]) ** 2, axis=1)
         assert metrics[f"{prefix}_auc"] == pytest.approx(
             roc_auc_score(same, -distances), abs=1e-4
         )
     images, labels = split["unseen"]
-    pixels = images.reshape(len(images), -1).astype("float64")
+    pixels = images[:].reshape(len(images), -1).astype("float64")
     first, second, same = faces.sample_pairs(labels, 4000, seed)
     distances = np.sum((pixels[first] - pixels[second]) ** 2, axis=1)
     assert metrics["unseen_pixel_auc"] == pytest.approx(

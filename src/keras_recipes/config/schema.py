@@ -5,6 +5,7 @@ Each recipe's own config class inherits `RecipeConfig` and adds its `data` and
 """
 
 import dataclasses
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from keras_recipes.config.engine import param, section
@@ -200,6 +201,39 @@ class ExportConfig:
                 f"{key}.quantize=int8 applies to onnx and litert; add one of "
                 f"them to {key}.formats (now {formats})"
             )
+
+
+@dataclasses.dataclass
+class ImageCacheConfig:
+    """Decoded images of a folder, kept on disk between epochs and runs."""
+
+    enabled: bool = param(
+        True, doc="Decode a folder's images once; read them from the cache."
+    )
+    directory: str | None = param(None, doc="Default: <runs root>/image_cache.")
+    fingerprint: Literal["stat", "content"] = param(
+        "stat",
+        doc="stat (paths, sizes, modification times) | content (file hashes).",
+    )
+
+    def folder(self, runs_root):
+        """Returns the cache folder, or `None` when the cache is off.
+
+        Args:
+            runs_root: The parent of the run folders.
+
+        Returns:
+            `directory`, or `<runs_root>/image_cache`, or `None`.
+
+        Example:
+
+        ```python
+        image_cache = config.data.cache.folder(recipe.runs_root)
+        ```
+        """
+        if not self.enabled:
+            return None
+        return self.directory or str(Path(runs_root) / "image_cache")
 
 
 @dataclasses.dataclass

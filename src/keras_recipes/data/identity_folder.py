@@ -10,28 +10,24 @@ from keras_recipes.data.image_folder import load_images, scan_class_folder
 from keras_recipes.errors import DataError
 
 
-def load_identity_folder(
-    directory, image_size, channels, min_images_per_identity=1, skipped=None
-):
-    """Loads a folder of identity subfolders into memory, checked and resized.
+def scan_identity_folder(directory, min_images_per_identity=1, skipped=None):
+    """Lists a folder of identity subfolders: image files, identities, names.
 
     Args:
         directory: Folder with one subfolder of images per identity.
-        image_size: `(height, width)` the images are resized to.
-        channels: 1 for grayscale, 3 for RGB.
         min_images_per_identity: Identities with fewer images are left out
             (LFW has thousands of people with one image). Defaults to `1`.
         skipped: A `SkippedFiles` recording the hidden, system and (if it
             allows) unreadable files left out. Defaults to `None`.
 
     Returns:
-        `(images, labels, names)`: uint8 `[N, height, width, channels]`,
-        int32 labels `[N]` indexing `names`, the identity names.
+        `(paths, labels, names)`: the checked image files, int32 labels
+        `[N]` indexing `names`, the identity names.
 
     Example:
 
     ```python
-    images, labels, names = load_identity_folder("lfw", (64, 64), 1, 10)
+    paths, labels, names = scan_identity_folder("lfw", 10)
     ```
     """
     found, files = scan_class_folder(directory, skipped=skipped)
@@ -49,8 +45,38 @@ def load_identity_folder(
     labels = np.asarray(
         [new_label[label] for _, label in files if label in new_label], dtype="int32"
     )
+    return paths, labels, [found[i] for i in kept]
+
+
+def load_identity_folder(
+    directory, image_size, channels, min_images_per_identity=1, skipped=None
+):
+    """Loads a folder of identity subfolders into memory, checked and resized.
+
+    Args:
+        directory: Folder with one subfolder of images per identity.
+        image_size: `(height, width)` the images are resized to.
+        channels: 1 for grayscale, 3 for RGB.
+        min_images_per_identity: Identities with fewer images are left out.
+            Defaults to `1`.
+        skipped: A `SkippedFiles` recording the files left out. Defaults to
+            `None`.
+
+    Returns:
+        `(images, labels, names)`: uint8 `[N, height, width, channels]`,
+        int32 labels `[N]` indexing `names`, the identity names.
+
+    Example:
+
+    ```python
+    images, labels, names = load_identity_folder("lfw", (64, 64), 1, 10)
+    ```
+    """
+    paths, labels, names = scan_identity_folder(
+        directory, min_images_per_identity, skipped
+    )
     images = load_images(paths, tuple(image_size), channels, dtype="uint8")
-    return images, labels, [found[i] for i in kept]
+    return images, labels, names
 
 
 def split_identities(labels, unseen_fraction=0.3, unseen=(), names=None, seed=0):

@@ -182,9 +182,16 @@ class ImageSet:
             )
         size, channels = self.image_size, self.channels
 
+        def decode(path):
+            return decode_pixels(path, size, channels)
+
         @tf.autograph.experimental.do_not_convert
         def read(index):
-            return rescale(decode_pixels(tf.gather(paths, index), size, channels))
+            found = tf.gather(paths, index)
+            if found.shape.rank == 0:
+                return rescale(decode(found))
+            # A batch of indices: one file after another.
+            return rescale(tf.map_fn(decode, found, fn_output_signature=tf.uint8))
 
         return read
 
@@ -269,11 +276,47 @@ class ImageSet:
             start += len(batch)
         return images
 
+    def read_uint8(self, indices=None):
+        """Reads images as their 8-bit pixels, whatever `value_range` is.
+
+        Args:
+            indices: Integer positions, in the order wanted, or `None` for
+                the whole set. Defaults to `None`.
+
+        Returns:
+            A uint8 array `[len(indices), height, width, channels]`: a
+            quarter of the memory of `read`'s float32.
+
+        Example:
+
+        ```python
+        pixels = images.read_uint8()  # for a raw-pixel baseline
+        ```
+        """
+        if indices is None:
+            indices = np.arange(len(self))
+        indices = np.asarray(indices, dtype="int64").reshape(-1)
+        if isinstance(self.pixels, PixelFile):
+            return self.pixels.read(indices)
+        if self.pixels is not None and self.pixels.dtype == np.uint8:
+            return self.pixels[indices]
+        if self.pixels is not None:
+            scaled = np.round(np.asarray(self.pixels[indices]) * 255.0)
+            return np.clip(scaled, 0, 255).astype("uint8")
+        stored = dataclasses.replace(self, value_range=(0, 255))
+        images = np.empty((len(indices), *self.shape[1:]), dtype="uint8")
+        order = tf.data.Dataset.from_tensor_slices(indices)
+        start = 0
+        for batch in stored.batches(READ_BATCH, order).prefetch(AUTOTUNE):
+            images[start : start + len(batch)] = batch.numpy().astype("uint8")
+            start += len(batch)
+        return images
+
     def __getitem__(self, key):
         positions = np.arange(len(self))[key]
         if np.ndim(positions) == 0:
             return self.read([positions])[0]
-        return self.read(positions)
+        return self.read(positions).reshape(*np.shape(positions), *self.shape[1:])
 
     @property
     def _pixels_as_given(self):

@@ -3,6 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
+from keras_recipes.data.image_stream import ImageSet
+
 
 class PKSampler:
     """Draws batches of `P` identities with `K` images each.
@@ -136,8 +138,9 @@ def pk_dataset(
     first, so the dataset never runs out.
 
     Args:
-        images: Array `[N, ...]` of all the images (uint8 or float);
-            batches come out as float32.
+        images: Array `[N, ...]` of all the images (uint8 or float), or an
+            `ImageSet` (read as the batches need them, in its
+            `value_range`); batches come out as float32.
         labels: Integer identity of each image, `[N]`.
         identities_per_batch: P. Defaults to `8`.
         images_per_identity: K. Defaults to `4`.
@@ -161,12 +164,19 @@ def pk_dataset(
         )
     sampler = PKSampler(labels, identities_per_batch, images_per_identity, seed)
     indices = sampler.sample(num_batches)
-    images = tf.constant(images)
+    if isinstance(images, ImageSet):
+        read = images.reader()
+    else:
+        stored = tf.constant(images)
+
+        def read(batch):
+            # Images may be stored as uint8; the model takes float32.
+            return tf.cast(tf.gather(stored, batch), "float32")
+
     labels = tf.constant(np.asarray(labels))
 
     def gather(batch):
-        # Images may be stored as uint8; the model takes float32.
-        return tf.cast(tf.gather(images, batch), "float32"), tf.gather(labels, batch)
+        return read(batch), tf.gather(labels, batch)
 
     return (
         tf.data.Dataset.from_tensor_slices(indices)

@@ -292,7 +292,8 @@ def embed_images(model, images, batch_size=256):
 
     Args:
         model: The embedding `keras.Model`.
-        images: Array `[N, H, W, C]`, as the model takes them.
+        images: Array `[N, H, W, C]`, as the model takes them, or an
+            `ImageSet` giving them out, read batch by batch.
         batch_size: Images per forward pass. Defaults to `256`.
 
     Returns:
@@ -306,6 +307,8 @@ def embed_images(model, images, batch_size=256):
     """
     if not len(images):
         return np.zeros((0, model.output_shape[-1]), dtype="float32")
+    if hasattr(images, "batches"):  # an `ImageSet`: stream it
+        images = images.batches(batch_size).prefetch(-1)
     return np.asarray(model.predict(images, batch_size=batch_size, verbose=0))
 
 

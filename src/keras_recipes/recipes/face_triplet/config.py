@@ -5,6 +5,7 @@ from typing import ClassVar, Literal
 
 from keras_recipes.config import (
     CallbacksConfig,
+    ImageCacheConfig,
     OptimizerConfig,
     RecipeConfig,
     TrainConfig,
@@ -76,6 +77,7 @@ class FaceDataConfig:
         "instead of stopping.",
     )
     augmentation: AugmentationConfig = section(AugmentationConfig)
+    cache: ImageCacheConfig = section(ImageCacheConfig)
 
     def validate(self, key):
         check_image_size(key, self.image_size)

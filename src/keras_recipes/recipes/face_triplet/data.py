@@ -10,11 +10,12 @@ from keras_recipes.data.augmentation import augment_batches, build_augmentation
 from keras_recipes.data.digits import load_digits
 from keras_recipes.data.glyphs import render_glyphs
 from keras_recipes.data.identity_folder import (
-    load_identity_folder,
+    scan_identity_folder,
     split_identities,
     split_images,
 )
 from keras_recipes.data.image_files import SkippedFiles
+from keras_recipes.data.image_stream import ImageSet, cache_decoded
 from keras_recipes.data.lfw import load_lfw
 from keras_recipes.data.pk_sampler import pk_dataset
 from keras_recipes.errors import ConfigError
@@ -34,8 +35,10 @@ class FaceDatasets(Datasets):
 
     Attributes:
         splits: Split name (`"train"`, `"validation"`, `"seen_test"`,
-            `"unseen"`) to `(images, labels)`: uint8 images
-            `[N, H, W, C]` and integer identities `[N]`.
+            `"unseen"`) to `(images, labels)`: an `ImageSet` giving out
+            `[0, 255]` (a folder's images decoded once to disk, or read from
+            their files; the embedded sets in memory as uint8) and integer
+            identities `[N]`.
         unseen_names: Name of each unseen identity, by label (the
             training identities' names are `class_names`).
         pairs: Split name (`"validation"`, `"seen_test"`, `"unseen"`) to the
@@ -104,7 +107,7 @@ def fit_images(images, size, channels):
     return images
 
 
-def load_identities(data_config, seed, skipped=None):
+def load_identities(data_config, seed, skipped=None, image_cache=None):
     """Returns the images of the training source, with identities and names.
 
     Args:
@@ -112,10 +115,14 @@ def load_identities(data_config, seed, skipped=None):
         seed: The run's seed (glyphs are rendered from it).
         skipped: A `SkippedFiles` recording the files a folder's scan left
             out. Defaults to `None`.
+        image_cache: Folder where a folder's images are decoded once (see
+            `cache_decoded`), or `None` to decode them as they are read.
+            Defaults to `None`.
 
     Returns:
-        `(images, labels, names)`: uint8 images at the configured size and
-        channels, integer identities, and the name of each identity.
+        `(images, labels, names)`: an `ImageSet` at the configured size and
+        channels giving out `[0, 255]`, integer identities, and the name of
+        each identity.
 
     Example:
 
@@ -124,9 +131,17 @@ def load_identities(data_config, seed, skipped=None):
     ```
     """
     size, channels = tuple(data_config.image_size), image_channels(data_config)
+    if data_config.source == "folder":
+        paths, labels, names = scan_identity_folder(
+            data_config.directory, data_config.min_images_per_identity, skipped
+        )
+        images = ImageSet(labels, size, channels, files=paths, value_range=(0, 255))
+        if image_cache is not None:
+            images = cache_decoded(images, image_cache, data_config.cache.fingerprint)
+        return images, labels, names
     if data_config.source == "glyphs":
         fit = data_config.glyph_fit_height
-        images, labels, names = render_glyphs(
+        pixels, labels, names = render_glyphs(
             data_config.glyphs_per_class,
             seed=seed,
             font_size=tuple(data_config.glyph_font_size),
@@ -134,33 +149,32 @@ def load_identities(data_config, seed, skipped=None):
         )
     elif data_config.source == "digits":
         (x_train, y_train), (x_test, y_test), names = load_digits()
-        images = np.concatenate([x_train, x_test])
+        pixels = np.concatenate([x_train, x_test])
         labels = np.concatenate([y_train, y_test])
-    elif data_config.source == "lfw":
-        images, labels, names = load_lfw(
+    else:
+        pixels, labels, names = load_lfw(
             data_config.lfw_min_faces_per_person,
             data_config.lfw_resize,
             color=channels == 3,
             data_home=data_config.directory,
         )
-    else:
-        images, labels, names = load_identity_folder(
-            data_config.directory,
-            size,
-            channels,
-            data_config.min_images_per_identity,
-            skipped=skipped,
-        )
-    return fit_images(images, size, channels), np.asarray(labels), names
+    return _in_memory(pixels, labels, size, channels), np.asarray(labels), names
 
 
-def split_identity_images(config, skipped=None):
+def _in_memory(pixels, labels, size, channels):
+    pixels = fit_images(pixels, size, channels)
+    return ImageSet(labels, size, channels, pixels=pixels, value_range=(0, 255))
+
+
+def split_identity_images(config, skipped=None, image_cache=None):
     """Splits the identities into seen (train, validation, test) and unseen.
 
     Args:
         config: A `FaceTripletConfig`.
         skipped: A `SkippedFiles` recording the files a folder's scan left
             out. Defaults to `None`.
+        image_cache: Folder of the decoded-image cache, or `None`. Defaults
+            to `None`.
 
     Returns:
         `(splits, names, unseen_names)`: see `FaceDatasets.splits`, and the
@@ -173,15 +187,16 @@ def split_identity_images(config, skipped=None):
     ```
     """
     data_config, seed = config.data, config.seed
-    images, labels, names = load_identities(data_config, seed, skipped)
+    images, labels, names = load_identities(data_config, seed, skipped, image_cache)
     if data_config.unseen == "digits":
         (x_train, y_train), (x_test, y_test), digit_names = load_digits()
-        unseen_images = fit_images(
+        unseen_labels = np.concatenate([y_train, y_test])
+        unseen_images = _in_memory(
             np.concatenate([x_train, x_test]),
+            unseen_labels,
             tuple(data_config.image_size),
             image_channels(data_config),
         )
-        unseen_labels = np.concatenate([y_train, y_test])
         unseen_names = [f"digit {n}" for n in digit_names]
     else:
         _, held = split_identities(
@@ -192,16 +207,18 @@ def split_identity_images(config, skipped=None):
             seed,
         )
         is_unseen = np.isin(labels, held)
-        unseen_images, unseen_labels = images[is_unseen], labels[is_unseen]
+        unseen = np.flatnonzero(is_unseen)
+        unseen_images, unseen_labels = images.subset(unseen), labels[unseen]
         unseen_names = names
-        images, labels = images[~is_unseen], labels[~is_unseen]
+        seen = np.flatnonzero(~is_unseen)
+        images, labels = images.subset(seen), labels[seen]
     fit, validation, test = split_images(
         labels, (config.train.validation_split, data_config.seen_test_fraction), seed
     )
     splits = {
-        "train": (images[fit], labels[fit]),
-        "validation": (images[validation], labels[validation]),
-        "seen_test": (images[test], labels[test]),
+        "train": (images.subset(fit), labels[fit]),
+        "validation": (images.subset(validation), labels[validation]),
+        "seen_test": (images.subset(test), labels[test]),
         "unseen": (unseen_images, unseen_labels),
     }
     return splits, list(names), list(unseen_names)
@@ -233,7 +250,7 @@ def check_pairs(labels, name, key):
         )
 
 
-def build_face_datasets(config):
+def build_face_datasets(config, image_cache=None):
     """Returns the `FaceDatasets` of a `face_triplet` config.
 
     The training batches are P x K batches drawn up front for the whole run
@@ -242,6 +259,8 @@ def build_face_datasets(config):
 
     Args:
         config: A `FaceTripletConfig`.
+        image_cache: Folder where a folder's images are decoded once, or
+            `None` to decode them as they are read. Defaults to `None`.
 
     Returns:
         A `FaceDatasets`; its `random_layers` hold the augmentation layer,
@@ -255,7 +274,7 @@ def build_face_datasets(config):
     ```
     """
     skipped = SkippedFiles(skip_bad=config.data.skip_bad_files)
-    splits, names, unseen_names = split_identity_images(config, skipped)
+    splits, names, unseen_names = split_identity_images(config, skipped, image_cache)
     for name, key in _SCORED:
         check_pairs(splits[name][1], name, key)
     sampler, train_config, seed = config.sampler, config.train, config.seed

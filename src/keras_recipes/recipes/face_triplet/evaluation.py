@@ -87,10 +87,11 @@ def evaluate_embedding(model, data, config):
         metrics.update({f"{prefix}_{key}": value for key, value in report.items()})
         scores[prefix] = (distances, same)
     unseen_images, unseen_labels = splits["unseen"]
-    # Raw pixels in [0, 1]: the distances of the stored [0, 255] images,
-    # scaled, rather than a scaled copy of every image.
+    # Raw pixels in [0, 1]: the distances of the 8-bit images, scaled, rather
+    # than a scaled float copy of every image.
+    unseen_pixels = unseen_images.read_uint8()
     pixel_scale = 255.0**2 if distance == "squared_euclidean" else 255.0
-    pixel_distances = distances_of("unseen", unseen_images) / pixel_scale
+    pixel_distances = distances_of("unseen", unseen_pixels) / pixel_scale
     metrics["unseen_pixel_auc"] = faces.roc_auc(pixel_distances, pairs["unseen"][2])
     scores["unseen_pixel"] = (pixel_distances, pairs["unseen"][2])
     trials, max_queries = verification.one_shot_trials, verification.max_queries
@@ -99,7 +100,7 @@ def evaluate_embedding(model, data, config):
     )
     # The nearest enrolled image is the same at any scale of the pixels.
     metrics["unseen_pixel_one_shot_accuracy"] = faces.one_shot_accuracy(
-        unseen_images, unseen_labels, trials, seed, distance, max_queries
+        unseen_pixels, unseen_labels, trials, seed, distance, max_queries
     )
     metrics["unseen_open_set_accuracy"] = faces.open_set_accuracy(
         embeddings["unseen"],

@@ -69,7 +69,11 @@ class FaceTriplet(Recipe):
 
     def build_data(self):
         """Returns the `FaceDatasets`: P x K batches and the scored splits."""
-        return build_face_datasets(self.config)
+        data_config = self.config.data
+        image_cache = None
+        if data_config.source == "folder":
+            image_cache = data_config.cache.folder(self.runs_root)
+        return build_face_datasets(self.config, image_cache)
 
     def build_model(self, data):
         """Returns the embedding model: backbone, Dense, L2 normalisation."""

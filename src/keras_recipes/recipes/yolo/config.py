@@ -6,6 +6,7 @@ from typing import ClassVar, Literal
 from keras_recipes.config import (
     CallbacksConfig,
     ExportConfig,
+    ImageCacheConfig,
     OptimizerConfig,
     RecipeConfig,
     TrainConfig,
@@ -44,20 +45,6 @@ class DetectionAugmentationConfig:
     saturation: float = param(0.3, minimum=0, below=1, doc="Relative saturation.")
     brightness: float = param(0.15, minimum=0, maximum=1, doc="Fraction of 255.")
     contrast: float = param(0.3, minimum=0, below=1, doc="Relative contrast.")
-
-
-@dataclasses.dataclass
-class ImageCacheConfig:
-    """Decoded images of a folder, kept on disk between epochs and runs."""
-
-    enabled: bool = param(
-        True, doc="Decode a folder's images once; read them from the cache."
-    )
-    directory: str | None = param(None, doc="Default: <runs root>/image_cache.")
-    fingerprint: Literal["stat", "content"] = param(
-        "stat",
-        doc="stat (paths, sizes, modification times) | content (file hashes).",
-    )
 
 
 @dataclasses.dataclass

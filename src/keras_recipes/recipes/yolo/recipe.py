@@ -1,7 +1,5 @@
 """The `yolo` recipe: a YOLO detector trained and measured by mAP."""
 
-from pathlib import Path
-
 import numpy as np
 
 from keras_recipes.detection.decode import detection_model
@@ -66,10 +64,8 @@ class YoloRecipe(Recipe):
     def build_data(self):
         data_config = self.config.data
         image_cache = None
-        if data_config.source == "folder" and data_config.cache.enabled:
-            image_cache = data_config.cache.directory or (
-                Path(self.runs_root) / "image_cache"
-            )
+        if data_config.source == "folder":
+            image_cache = data_config.cache.folder(self.runs_root)
         return build_yolo_data(self.config, self.epoch, image_cache)
 
     def build_model(self, data):
