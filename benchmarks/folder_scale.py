@@ -14,16 +14,21 @@ epoch). The last columns are the ratios of the largest size to the
 smallest: a cost linear in the data keeps every seconds-per-1,000 ratio
 near 1.0 and the peak RSS nearly flat.
 
-An epoch trains on at most `--fit-images` images (`train.steps_per_epoch`):
-the pipeline still shuffles and reads from every file of the folder, and
-`fit`'s seconds per 1,000 are per image trained. Everything else (the scan,
-the decoding, the features, evaluation and figures) covers the whole folder.
+At every size an epoch trains on the same `--fit-images` images (1,200:
+`train.steps_per_epoch`) and validates on the recipe's share of that
+(`train.validation_steps`), so `fit` does the same work on a small and a
+large folder: the pipeline shuffles and reads from all the folder's files,
+and `fit`'s seconds per 1,000 are per image trained or validated.
+Everything else (the scan, the decoding, the features, evaluation and
+figures) covers the whole folder.
 
 Beside `small_data_classifier` at 150x150 RGB, a plain Keras script reads
 the same folder with `keras.utils.image_dataset_from_directory` and trains
 the same model (`keras_recipes.models.small_cnn` with the recipe's sizes)
-for one whole epoch, as the anchor: `epoch vs plain` is the recipe's epoch
-time over the script's, on the smallest folder.
+with the same batch size on the same share of the images, validating on the
+rest, for one whole epoch, as the anchor: `epoch vs plain` is the recipe's
+epoch time (with its augmentation) over the script's (without), on the
+smallest folder.
 
 The scale rows run the classifier, the autoencoders and face_triplet at
 `--image-size` (64 by default: their photo default, or for the classifier
@@ -32,7 +37,7 @@ less than its 150), yolo at its default 96, and VGG16 with
 since its cost is the base's.
 
     python benchmarks/folder_scale.py [--sizes 2000 32000] [--recipes ...]
-        [--fit-images 4000] [--root /tmp/folder_scale] [--keep]
+        [--fit-images 1200] [--root /tmp/folder_scale] [--keep]
 """
 
 import argparse
@@ -219,24 +224,27 @@ def recipe_overrides(name, folder, image_size, vgg_size):
     return common
 
 
-def epoch_cap(name, count, fit_images):
-    """Returns `train.steps_per_epoch` for at most `fit_images` images, or `None`.
+def epoch_work(name, fit_images):
+    """Returns `(steps, validation_steps, batch)` of one capped epoch.
 
-    Also returns the images an epoch then trains on, for the rates.
+    Every folder size trains the same `steps` batches of about `fit_images`
+    images and validates on `validation_steps` batches, in the recipe's
+    proportion of validation to training images, so `fit` does the same
+    work at every size and its seconds show what the folder's size costs.
     """
     from keras_recipes import load_config
 
-    # None of the overrides changes a batch size.
+    # None of the benchmark's overrides changes a batch size or split.
     config = load_config(name)
     if name == "face_triplet":
         sampler = config.sampler
         batch = sampler.identities_per_batch * sampler.images_per_identity
     else:
         batch = config.train.batch_size
-    if count <= fit_images:
-        return None, None
     steps = max(1, fit_images // batch)
-    return steps, steps * batch
+    share = config.train.validation_split
+    validation_steps = max(1, round(steps * share / (1 - share)))
+    return steps, validation_steps, batch
 
 
 def run_child(command, cwd):
@@ -257,7 +265,7 @@ def run_child(command, cwd):
     return kilobytes / 1024, seconds, done.stdout
 
 
-def run_recipe(name, folder, runs_root, overrides, trained=None):
+def run_recipe(name, folder, runs_root, overrides, epoch_images=None):
     """Runs one recipe on one folder; returns its peak RSS and step seconds."""
     command = [sys.executable, "-m", "keras_recipes", "run", name]
     for value in overrides:
@@ -273,7 +281,7 @@ def run_recipe(name, folder, runs_root, overrides, trained=None):
         "peak_mb": peak,
         "process_seconds": seconds,
         "steps": steps,
-        "fit_images": trained,
+        "epoch_images": epoch_images,
     }
 
 
@@ -284,13 +292,26 @@ from keras_recipes.models import small_cnn
 
 folder, size, filters = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
 units, epochs = int(sys.argv[4]), int(sys.argv[5])
-train = keras.utils.image_dataset_from_directory(
-    folder, image_size=(size, size), batch_size=32, seed=0, verbose=False
+split, batch = float(sys.argv[6]), int(sys.argv[7])
+# The recipe's work: train on the same share of the folder, validate on the rest.
+train, validation = keras.utils.image_dataset_from_directory(
+    folder,
+    image_size=(size, size),
+    batch_size=batch,
+    seed=0,
+    validation_split=split,
+    subset="both",
+    verbose=False,
 )
 model = small_cnn((size, size, 3), 2, filters=tuple(filters), dense_units=units)
 model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
 start = time.perf_counter()
-model.fit(train.prefetch(-1), epochs=epochs, verbose=0)
+model.fit(
+    train.prefetch(-1),
+    validation_data=validation.prefetch(-1),
+    epochs=epochs,
+    verbose=0,
+)
 print(json.dumps({"fit": time.perf_counter() - start}))
 """
 
@@ -309,6 +330,8 @@ def run_plain(folder, runs_root, epochs=1):
         json.dumps(list(config.model.filters)),
         str(config.model.dense_units),
         str(epochs),
+        str(config.train.validation_split),
+        str(config.train.batch_size),
     ]
     peak, seconds, out = run_child(command, cwd=runs_root)
     return {
@@ -319,12 +342,12 @@ def run_plain(folder, runs_root, epochs=1):
 
 
 def per_thousand(result, count):
-    """Seconds per 1,000 images of each step; `fit` per image trained."""
+    """Seconds per 1,000 images of each step; `fit` per image of its epoch."""
     rates = {}
     for step, value in result["steps"].items():
         images = count
-        if step == "fit" and result.get("fit_images"):
-            images = result["fit_images"]
+        if step == "fit" and result.get("epoch_images"):
+            images = result["epoch_images"]
         rates[step] = value / (images / 1000)
     return rates
 
@@ -339,7 +362,7 @@ def main():
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--vgg-size", type=int, default=32)
     parser.add_argument(
-        "--fit-images", type=int, default=4000, help="most images an epoch trains"
+        "--fit-images", type=int, default=1200, help="images an epoch trains on"
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the generated folders"
@@ -382,10 +405,13 @@ def main():
         for name in args.recipes:
             folder = folders[LAYOUT.get(name, "classes")]
             overrides = recipe_overrides(name, folder, args.image_size, args.vgg_size)
-            steps, trained = epoch_cap(name, count, args.fit_images)
-            if steps:
-                overrides.append(f"train.steps_per_epoch={steps}")
-            result = run_recipe(name, folder, runs_root, overrides, trained)
+            steps, validation_steps, batch = epoch_work(name, args.fit_images)
+            overrides += [
+                f"train.steps_per_epoch={steps}",
+                f"train.validation_steps={validation_steps}",
+            ]
+            epoch_images = (steps + validation_steps) * batch
+            result = run_recipe(name, folder, runs_root, overrides, epoch_images)
             results[(name, count)] = result
             print(
                 f"{name} N={count}: peak {result['peak_mb']:.0f} MB, "
