@@ -153,21 +153,31 @@ def write_pixel_file(path, batches, count, image_shape):
     ```
     """
     partial = f"{path}.partial"
-    stored = np.lib.format.open_memmap(
-        partial, mode="w+", dtype="uint8", shape=(count, *image_shape)
-    )
-    start = 0
+    header = {
+        "descr": np.lib.format.dtype_to_descr(np.dtype("uint8")),
+        "fortran_order": False,
+        "shape": (count, *image_shape),
+    }
+    written = 0
     try:
-        for batch in batches:
-            stored[start : start + len(batch)] = batch
-            start += len(batch)
-        if start != count:
-            raise ValueError(f"expected {count} images, the batches held {start}")
-        stored.flush()
+        # Plain writes, not a memory map: mapped pages would count in the
+        # process's memory until the whole file is written.
+        with open(partial, "wb") as file:
+            np.lib.format.write_array_header_2_0(file, header)
+            for batch in batches:
+                batch = np.ascontiguousarray(batch, dtype="uint8")
+                if batch.shape[1:] != tuple(image_shape):
+                    raise ValueError(
+                        f"batches must hold images of shape {tuple(image_shape)}. "
+                        f"Received: {batch.shape[1:]}"
+                    )
+                file.write(batch.tobytes())
+                written += len(batch)
+        if written != count:
+            raise ValueError(f"expected {count} images, the batches held {written}")
+        os.replace(partial, path)
     except BaseException:
-        del stored
-        os.remove(partial)
+        if os.path.exists(partial):
+            os.remove(partial)
         raise
-    del stored
-    os.replace(partial, path)
     return PixelFile.open(path)
