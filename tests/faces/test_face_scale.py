@@ -2,14 +2,17 @@
 
 import dataclasses
 
+import keras
 import numpy as np
+import pytest
 from PIL import Image
 
 import keras_recipes
 from keras_recipes.data.image_stream import decode_pixels
 from keras_recipes.data.pixel_file import PixelFile
 from keras_recipes.faces.recognition import one_shot_accuracy
-from keras_recipes.faces.verification import pair_distances
+from keras_recipes.faces.verification import pair_distances, roc_auc
+from keras_recipes.recipes.face_triplet.callbacks import VerificationCallback
 from keras_recipes.recipes.face_triplet.data import build_face_datasets
 
 
@@ -111,3 +114,38 @@ def test_a_folder_is_decoded_once_to_disk_and_batches_read_from_there(tmp_path):
     np.testing.assert_array_equal(
         files.read_uint8(), data.splits["unseen"][0].read_uint8()
     )
+
+
+def test_verification_embeds_only_the_paired_images_and_scores_alike():
+    rng = np.random.default_rng(4)
+    images = rng.integers(0, 256, (50, 6, 6, 1), dtype="uint8")
+    model = keras.Sequential(
+        [keras.Input((6, 6, 1)), keras.layers.Flatten(), keras.layers.Dense(4)]
+    )
+    first, second = rng.integers(0, 40, (2, 30))
+    same = rng.random(30) < 0.5
+    callback = VerificationCallback(images, first, second, same, "euclidean")
+    callback.set_model(model)
+
+    logs = {}
+    callback.on_epoch_end(0, logs)
+
+    every = model.predict(images.astype("float32"), verbose=0)
+    distances = np.sqrt(np.sum((every[first] - every[second]) ** 2, axis=1))
+    assert logs["val_auc"] == pytest.approx(roc_auc(distances, same), abs=1e-9)
+    assert len(callback.images) == len(np.unique([first, second])) < 50
+
+
+def test_validation_steps_cap_the_pairs_scored_each_epoch(tmp_path):
+    overrides = {"data.glyphs_per_class": 30, "train.validation_steps": 1}
+    config = keras_recipes.load_config("face_triplet", overrides)
+    recipe = keras_recipes.get_recipe("face_triplet")(config, run_dir=tmp_path)
+    data = recipe.build_data()
+    callbacks = recipe.build_callbacks(data)
+    verification = next(c for c in callbacks if isinstance(c, VerificationCallback))
+    sampler = config.sampler
+    batch = sampler.identities_per_batch * sampler.images_per_identity
+
+    assert len(data.pairs["validation"][0]) > batch
+    assert len(verification.first) == batch
+    assert len(verification.images) <= 2 * batch

@@ -1,6 +1,7 @@
 """The per-epoch verification score of `face_triplet`, and where it runs."""
 
 import keras
+import numpy as np
 
 from keras_recipes import faces
 from keras_recipes.epoch_seeding import EpochSeeding
@@ -14,8 +15,11 @@ class VerificationCallback(keras.callbacks.Callback):
     `ModelCheckpoint`, `CSVLogger`) and before the backup of the epoch;
     `insert_verification` places it so.
 
+    Only the images the pairs use are embedded, so a capped number of pairs
+    costs the same on any size of validation split.
+
     Args:
-        images: Validation images `[N, H, W, C]`.
+        images: Validation images `[N, H, W, C]`, or an `ImageSet`.
         first: First image of each pair.
         second: Second image of each pair.
         same: True for same-identity pairs.
@@ -30,7 +34,14 @@ class VerificationCallback(keras.callbacks.Callback):
 
     def __init__(self, images, first, second, same, distance):
         super().__init__()
-        self.images, self.first, self.second = images, first, second
+        first, second = np.asarray(first), np.asarray(second)
+        used = np.unique(np.concatenate([first, second]))
+        if hasattr(images, "subset"):  # an `ImageSet`: nothing is read yet
+            self.images = images.subset(used)
+        else:
+            self.images = np.asarray(images)[used]
+        self.first = np.searchsorted(used, first)
+        self.second = np.searchsorted(used, second)
         self.same, self.distance = same, distance
 
     def on_epoch_end(self, epoch, logs=None):

@@ -1,5 +1,7 @@
 """The `face_triplet` recipe: triplet-loss embeddings of identities."""
 
+import numpy as np
+
 from keras_recipes.data.image_files import find_image_files
 from keras_recipes.errors import ConfigError
 from keras_recipes.faces.commands import identify_files
@@ -117,6 +119,14 @@ class FaceTriplet(Recipe):
         """
         x_val, _ = data.splits["validation"]
         first, second, same = data.pairs["validation"]
+        train_config, sampler = self.config.train, self.config.sampler
+        if train_config.validation_steps:
+            # Capped validation caps the pairs scored each epoch alike.
+            batch = sampler.identities_per_batch * sampler.images_per_identity
+            count = min(len(first), train_config.validation_steps * batch)
+            rng = np.random.default_rng(self.config.seed)
+            kept = np.sort(rng.choice(len(first), count, replace=False))
+            first, second, same = first[kept], second[kept], same[kept]
         verification = VerificationCallback(
             x_val, first, second, same, self.config.loss.distance
         )

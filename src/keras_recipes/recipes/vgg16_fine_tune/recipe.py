@@ -191,6 +191,7 @@ class VGG16FineTune(ClassifierRecipe):
             validation=data.validation,
             epochs=fine_tune.top_epochs,
             steps_per_epoch=data.steps_per_epoch,
+            validation_steps=self.config.train.validation_steps,
             callbacks=callbacks,
         )
 
