@@ -308,6 +308,49 @@ def test_bad_annotation_stops_with_one_line(tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
+def _voc_folder(root, count=48):
+    (x_train, y_train), (x_test, y_test), names = load_shapes(count, 8, image_size=64)
+    write_voc(root, "train", x_train, y_train, names)
+    write_voc(root, "test", x_test, y_test, names, first_id=1000)
+    return root
+
+
+def test_a_folder_run_resumes_and_repeats_exactly_from_the_image_cache(
+    tmp_path, capsys
+):
+    root = _voc_folder(tmp_path / "voc")
+    overrides = {
+        **QUICK,
+        "data.directory": str(root),
+        "data.augmentation.scale": 0.2,
+        "train.batch_size": 8,
+        "train.epochs": 2,
+    }
+    config = keras_recipes.load_config("yolo", overrides)
+
+    def epoch_batches(first_epoch, epochs):
+        recipe = keras_recipes.get_recipe("yolo")(config, runs_root=tmp_path / "runs")
+        recipe.epoch.assign(first_epoch)
+        data = recipe.build_data()
+        batches = data.train.take(data.steps_per_epoch * epochs)
+        return [x.numpy() for x, _ in batches], data.steps_per_epoch
+
+    whole, steps = epoch_batches(0, epochs=2)
+    assert "image cache miss" in capsys.readouterr().out
+    # A run resumed at epoch 1 reads the cache and sees the batches an
+    # uninterrupted run sees in its second epoch.
+    resumed, _ = epoch_batches(1, epochs=1)
+    assert "image cache hit" in capsys.readouterr().out
+    assert len(resumed) == steps
+    for one, other in zip(whole[steps:], resumed, strict=True):
+        np.testing.assert_array_equal(one, other)
+    assert not np.array_equal(whole[0], whole[steps])
+    # Two runs of the same config on the folder give the same metrics.
+    first = keras_recipes.run("yolo", overrides, runs_root=tmp_path / "runs")
+    second = keras_recipes.run("yolo", overrides, runs_root=tmp_path / "runs")
+    assert first.metrics == second.metrics and first.metrics["test_images"] == 8
+
+
 def test_unreadable_image_stops_before_training_with_one_line(tmp_path):
     (x_train, y_train), _, names = load_shapes(4, 1, image_size=64)
     write_voc(tmp_path / "voc", "train", x_train, y_train, names)
