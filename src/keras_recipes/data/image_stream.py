@@ -141,15 +141,6 @@ class ImageSet:
         images = order.map(image_set.reader(), num_parallel_calls=AUTOTUNE)
         ```
         """
-        # Inside a dataset function (`every_epoch`'s), the pixels and paths
-        # are captured, not copied into its graph.
-        with tf.init_scope():
-            if isinstance(self.pixels, PixelFile):
-                pass
-            elif self.pixels is not None:
-                pixels = tf.constant(self.pixels)
-            else:
-                paths = tf.constant([str(path) for path in self.files])
         low, high = self.value_range
         floats = self.pixels is not None and self.pixels.dtype != np.uint8
         scale = (high - low) / (1.0 if floats else 255.0)
@@ -177,23 +168,42 @@ class ImageSet:
 
             return read_stored
         if self.pixels is not None:
+            # Inside a dataset function (`every_epoch`'s), the pixels are
+            # captured, not copied into its graph.
+            with tf.init_scope():
+                pixels = tf.constant(self.pixels)
             return tf.autograph.experimental.do_not_convert(
                 lambda index: rescale(tf.gather(pixels, index))
             )
-        size, channels = self.image_size, self.channels
-
-        def decode(path):
-            return decode_pixels(path, size, channels)
+        decode = self._file_decoder()
 
         @tf.autograph.experimental.do_not_convert
         def read(index):
-            found = tf.gather(paths, index)
-            if found.shape.rank == 0:
-                return rescale(decode(found))
+            if index.shape.rank == 0:
+                return rescale(decode(index))
             # A batch of indices: one file after another.
-            return rescale(tf.map_fn(decode, found, fn_output_signature=tf.uint8))
+            return rescale(tf.map_fn(decode, index, fn_output_signature=tf.uint8))
 
         return read
+
+    def _file_decoder(self):
+        """Returns a function from an index to its file's uint8 pixels."""
+        # Inside a dataset function the paths are captured, not copied.
+        with tf.init_scope():
+            paths = tf.constant([str(path) for path in self.files])
+        size, channels = self.image_size, self.channels
+        return tf.autograph.experimental.do_not_convert(
+            lambda index: decode_pixels(tf.gather(paths, index), size, channels)
+        )
+
+    def _decoded_files(self, indices):
+        """Returns uint8 batches of the files at `indices`, decoded in parallel."""
+        return (
+            tf.data.Dataset.from_tensor_slices(np.asarray(indices, dtype="int64"))
+            .map(self._file_decoder(), num_parallel_calls=AUTOTUNE, deterministic=True)
+            .batch(READ_BATCH)
+            .prefetch(AUTOTUNE)
+        )
 
     def subset(self, indices):
         """Returns the set of the images at `indices`, without reading them.
@@ -268,11 +278,15 @@ class ImageSet:
             raise IndexError(f"indices outside [0, {len(self)}) in {indices}")
         if self._pixels_as_given:
             return self.pixels[indices]
-        images = np.empty((len(indices), *self.shape[1:]), dtype="float32")
         order = tf.data.Dataset.from_tensor_slices(indices)
+        batches = self.batches(READ_BATCH, order).prefetch(AUTOTUNE)
+        return self._collect(batches, len(indices), "float32")
+
+    def _collect(self, batches, count, dtype):
+        images = np.empty((count, *self.shape[1:]), dtype=dtype)
         start = 0
-        for batch in self.batches(READ_BATCH, order).prefetch(AUTOTUNE):
-            images[start : start + len(batch)] = batch.numpy()
+        for batch in batches.as_numpy_iterator():
+            images[start : start + len(batch)] = batch
             start += len(batch)
         return images
 
@@ -303,14 +317,7 @@ class ImageSet:
         if self.pixels is not None:
             scaled = np.round(np.asarray(self.pixels[indices]) * 255.0)
             return np.clip(scaled, 0, 255).astype("uint8")
-        stored = dataclasses.replace(self, value_range=(0, 255))
-        images = np.empty((len(indices), *self.shape[1:]), dtype="uint8")
-        order = tf.data.Dataset.from_tensor_slices(indices)
-        start = 0
-        for batch in stored.batches(READ_BATCH, order).prefetch(AUTOTUNE):
-            images[start : start + len(batch)] = batch.numpy().astype("uint8")
-            start += len(batch)
-        return images
+        return self._collect(self._decoded_files(indices), len(indices), "uint8")
 
     def __getitem__(self, key):
         positions = np.arange(len(self))[key]
@@ -400,18 +407,7 @@ def cache_decoded(images, directory, fingerprint="stat", verbose=True):
         if verbose:
             print(f"image cache miss: decoding {len(images)} images into {path}")
         directory.mkdir(parents=True, exist_ok=True)
-        paths = tf.constant([str(file) for file in images.files])
-        size, channels = images.image_size, images.channels
-        decoded = (
-            tf.data.Dataset.range(len(images))
-            .map(
-                lambda index: decode_pixels(tf.gather(paths, index), size, channels),
-                num_parallel_calls=AUTOTUNE,
-                deterministic=True,
-            )
-            .batch(READ_BATCH)
-            .prefetch(AUTOTUNE)
-        )
+        decoded = images._decoded_files(np.arange(len(images)))
         stored = write_pixel_file(
             path, decoded.as_numpy_iterator(), len(images), images.shape[1:]
         )

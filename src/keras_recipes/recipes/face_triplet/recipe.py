@@ -71,10 +71,8 @@ class FaceTriplet(Recipe):
 
     def build_data(self):
         """Returns the `FaceDatasets`: P x K batches and the scored splits."""
-        data_config = self.config.data
-        image_cache = None
-        if data_config.source == "folder":
-            image_cache = data_config.cache.folder(self.runs_root)
+        # Only a folder's files are cached; in-memory sets pass through.
+        image_cache = self.config.data.cache.folder(self.runs_root)
         return build_face_datasets(self.config, image_cache)
 
     def build_model(self, data):

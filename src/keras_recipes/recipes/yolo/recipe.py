@@ -62,10 +62,8 @@ class YoloRecipe(Recipe):
     }
 
     def build_data(self):
-        data_config = self.config.data
-        image_cache = None
-        if data_config.source == "folder":
-            image_cache = data_config.cache.folder(self.runs_root)
+        # Only a folder's files are cached; in-memory sets pass through.
+        image_cache = self.config.data.cache.folder(self.runs_root)
         return build_yolo_data(self.config, self.epoch, image_cache)
 
     def build_model(self, data):
