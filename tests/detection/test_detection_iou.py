@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -5,6 +7,7 @@ from hypothesis import strategies as st
 from keras import ops
 
 from keras_recipes.detection import box_iou
+from keras_recipes.detection.iou import IOU_KINDS, aligned_box_iou
 
 
 def iou(boxes1, boxes2, **kwargs):
@@ -83,3 +86,60 @@ def test_box_iou_with_zero_area_boxes_is_zero_not_nan(rows, points):
     for empty in (degenerate, lines):
         np.testing.assert_array_equal(iou(boxes, empty), 0.0)
         np.testing.assert_array_equal(iou(empty, empty), 0.0)
+
+
+def _reference_variant(a, b, kind):
+    """One pair's IoU variant, term by term from the papers, in float64."""
+    inter_w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    inter_h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = inter_w * inter_h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    iou = inter / union
+    hull_w = max(a[2], b[2]) - min(a[0], b[0])
+    hull_h = max(a[3], b[3]) - min(a[1], b[1])
+    if kind == "iou":
+        return iou
+    if kind == "giou":
+        return iou - (hull_w * hull_h - union) / (hull_w * hull_h)
+    dx = (a[0] + a[2] - b[0] - b[2]) / 2
+    dy = (a[1] + a[3] - b[1] - b[3]) / 2
+    diou = iou - (dx * dx + dy * dy) / (hull_w**2 + hull_h**2)
+    if kind == "diou":
+        return diou
+    v = (
+        4
+        / math.pi**2
+        * (
+            math.atan((b[2] - b[0]) / (b[3] - b[1]))
+            - math.atan((a[2] - a[0]) / (a[3] - a[1]))
+        )
+        ** 2
+    )
+    # alpha * v = v^2 / (1 - IoU + v) tends to 0 as two boxes become one.
+    return diou - (v * v / (1 - iou + v) if v else 0.0)
+
+
+@pytest.mark.parametrize("kind", IOU_KINDS)
+def test_aligned_variants_equal_the_papers_formulas(kind):
+    rng = np.random.default_rng(3)
+    corners = rng.uniform(0, 50, size=(200, 2, 2))
+    sizes = rng.uniform(0.5, 40, size=(200, 2, 2))
+    boxes = np.concatenate([corners, corners + sizes], axis=-1)
+    # Every fourth pair is the same box, each next one nested.
+    boxes[::4, 1] = boxes[::4, 0]
+    boxes[1::4, 1, :2] = boxes[1::4, 0, :2] + 0.1
+    boxes[1::4, 1, 2:] = boxes[1::4, 0, 2:] - 0.1
+    values = ops.convert_to_numpy(aligned_box_iou(boxes[:, 0], boxes[:, 1], kind))
+    expected = [_reference_variant(a, b, kind) for a, b in boxes]
+    np.testing.assert_allclose(values, expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(values[::4], 1.0, atol=1e-7)
+    assert np.all(values <= 1 + 1e-7) and np.all(values >= -1 - 1e-7)
+
+
+def test_aligned_variants_of_disjoint_boxes_go_below_zero_and_bad_kind_raises():
+    near, far = [0.0, 0.0, 2.0, 2.0], [[3.0, 0.0, 5.0, 2.0], [30.0, 0.0, 32.0, 2.0]]
+    giou = ops.convert_to_numpy(aligned_box_iou([near, near], far, "giou"))
+    # The farther box leaves more of the hull empty: GIoU still ranks them.
+    assert 0 > giou[0] > giou[1] > -1
+    with pytest.raises(ValueError, match="kind"):
+        aligned_box_iou([near], [near], "eiou")

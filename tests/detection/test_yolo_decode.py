@@ -20,7 +20,7 @@ def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
-def reference_decode(outputs):
+def reference_decode(outputs, xy_scale=1.0):
     """Boxes (xyxy pixels) and scores [N, C] of one image, slot by slot."""
     rows, columns, count, _ = outputs.shape
     boxes, scores = [], []
@@ -28,8 +28,11 @@ def reference_decode(outputs):
         for c in range(columns):
             for b in range(count):
                 o = outputs[r, c, b].astype("float64")
-                x = (c + _sigmoid(o[1])) / columns * SIZE[1]
-                y = (r + _sigmoid(o[2])) / rows * SIZE[0]
+                # YOLOv4's grid-sensitivity form: s * sigmoid - (s - 1) / 2.
+                dx = xy_scale * _sigmoid(o[1]) - (xy_scale - 1) / 2
+                dy = xy_scale * _sigmoid(o[2]) - (xy_scale - 1) / 2
+                x = (c + dx) / columns * SIZE[1]
+                y = (r + dy) / rows * SIZE[0]
                 w, h = np.exp(o[3:5]) * ANCHORS[b]
                 boxes.append([x - w / 2, y - h / 2, x + w / 2, y + h / 2])
                 p = np.exp(o[5:] - o[5:].max())
@@ -73,11 +76,12 @@ def random_outputs(seed, batch=4):
     return outputs
 
 
-def test_decode_equals_the_formula():
+@pytest.mark.parametrize("xy_scale", [1.0, 2.0])
+def test_decode_equals_the_formula(xy_scale):
     outputs = random_outputs(0)
-    decoded = decode_yolo_output(outputs, ANCHORS, SIZE)
+    decoded = decode_yolo_output(outputs, ANCHORS, SIZE, xy_scale)
     for image in range(len(outputs)):
-        boxes, scores = reference_decode(outputs[image])
+        boxes, scores = reference_decode(outputs[image], xy_scale)
         np.testing.assert_allclose(
             np.asarray(decoded["boxes"][image]).reshape(-1, 4), boxes, atol=1e-4
         )
@@ -177,18 +181,24 @@ def test_detections_layer_round_trips(tmp_path):
         filters=(4, 8),
         head_filters=8,
     )
-    detector = detection_model(model, ANCHORS, score_threshold=0.0, max_detections=7)
+    detector = detection_model(
+        model, ANCHORS, score_threshold=0.0, max_detections=7, xy_scale=2.0
+    )
     detector.save(tmp_path / "detector.keras")
     again = keras.saving.load_model(tmp_path / "detector.keras")
     layer = again.get_layer("yolo_detections")
     assert isinstance(layer, YoloDetections)
     assert layer.max_detections == 7 and layer.anchors == ANCHORS.tolist()
-    images = np.full((1, 32, 32, 3), 100.0, "float32")
-    np.testing.assert_allclose(
-        np.asarray(again(images)["scores"]),
-        np.asarray(detector(images)["scores"]),
-        rtol=1e-5,
+    assert layer.xy_scale == 2.0
+    images = np.random.default_rng(1).uniform(0, 255, (2, 32, 32, 3))
+    images = images.astype("float32")
+    expected = yolo_detections(
+        model(images), ANCHORS, (32, 32), 0.0, 0.5, 7, xy_scale=2.0
     )
+    for key in ("scores", "boxes"):
+        np.testing.assert_allclose(
+            np.asarray(again(images)[key]), np.asarray(expected[key]), rtol=1e-5
+        )
 
 
 @pytest.mark.parametrize(

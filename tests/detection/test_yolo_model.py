@@ -20,6 +20,26 @@ def test_small_backbone_grid_and_output_shape():
     assert shallower.output_shape == (None, 32, 32, 2, 8)
 
 
+def test_depth_adds_residual_blocks_at_every_stage():
+    deep = yolo_detector(input_shape=(64, 64, 3), filters=(8, 16, 32), depth=3)
+    plain = yolo_detector(input_shape=(64, 64, 3), filters=(8, 16, 32))
+    assert deep.output_shape == plain.output_shape == (None, 16, 16, 3, 8)
+    convs = [layer for layer in deep.layers if isinstance(layer, keras.layers.Conv2D)]
+    adds = [layer for layer in deep.layers if isinstance(layer, keras.layers.Add)]
+    # Three per stage, then the head's two.
+    assert len(convs) == 3 * 3 + 2 and len(adds) == 2 * 3
+    # A residual block whose conv gives zeros passes its input through.
+    block = deep.get_layer("block2_2_conv")
+    block.set_weights([np.zeros_like(w) for w in block.get_weights()])
+    bn = deep.get_layer("block2_2_bn")
+    gamma, beta, mean, variance = bn.get_weights()
+    bn.set_weights([gamma, np.zeros_like(beta), mean, variance])
+    probe = keras.Model(deep.input, deep.get_layer("block2_2_add").output)
+    before = keras.Model(deep.input, deep.get_layer("block2_leaky").output)
+    images = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3))
+    np.testing.assert_allclose(probe(images), before(images), atol=1e-6)
+
+
 def test_objectness_starts_at_the_prior():
     model = yolo_detector(
         input_shape=(32, 32, 3), filters=(4, 8), objectness_prior=0.01
@@ -59,6 +79,7 @@ def test_grid_is_checked():
         ({"num_classes": 0}, "num_classes"),
         ({"filters": ()}, "filters"),
         ({"objectness_prior": 1.0}, "objectness_prior"),
+        ({"depth": 0}, "depth"),
         ({"backbone": "MobileNetV2", "input_shape": (64, 64, 1)}, "RGB"),
     ],
 )

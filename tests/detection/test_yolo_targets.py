@@ -81,3 +81,69 @@ def test_bad_arguments_raise(kwargs, message):
     }
     with pytest.raises(ValueError, match=message):
         encode_yolo_targets(**{**arguments, **kwargs})
+
+
+def _expected_multi_slots(box, anchors, grid, size):
+    """The slots `"multi"` gives one box when no other box competes."""
+    rows, columns = grid
+    height, width = size
+    cx = (box[0] + box[2]) / 2 / width * columns
+    cy = (box[1] + box[3]) / 2 / height * rows
+    column, row = int(cx), int(cy)
+    cells = {(row, column)}
+    cells.add((row, column + (1 if cx - column >= 0.5 else -1)))
+    cells.add((row + (1 if cy - row >= 0.5 else -1), column))
+    w, h = box[2] - box[0], box[3] - box[1]
+    best = max(
+        range(len(anchors)),
+        key=lambda a: (
+            min(w, anchors[a][0])
+            * min(h, anchors[a][1])
+            / (
+                w * h
+                + anchors[a][0] * anchors[a][1]
+                - min(w, anchors[a][0]) * min(h, anchors[a][1])
+            )
+        ),
+    )
+    slots = {(row, column, best)}
+    for a, (pw, ph) in enumerate(anchors):
+        if max(w / pw, pw / w, h / ph, ph / h) < 4:
+            slots |= {(r, c, a) for r, c in cells if 0 <= r < rows and 0 <= c < columns}
+    return slots
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_multi_assignment_gives_each_box_its_cells_and_fitting_anchors(seed):
+    rng = np.random.default_rng(seed)
+    anchors = np.array([[6, 6], [12, 30], [40, 14], [60, 60]], "float32")
+    size, grid = (96, 128), (6, 8)
+    # One box in each quadrant, far enough apart that no slot is shared.
+    boxes = []
+    for top, left in ((0, 0), (0, 64), (48, 0), (48, 64)):
+        w, h = rng.uniform(4, 40), rng.uniform(4, 30)
+        x, y = left + rng.uniform(20, 44), top + rng.uniform(16, 32)
+        boxes.append([x - w / 2, y - h / 2, x + w / 2, y + h / 2])
+    classes = rng.integers(0, 3, 4)
+    target = encode_yolo_targets(
+        boxes, classes, grid, anchors, 3, size, assignment="multi"
+    )
+    held = {tuple(slot) for slot in np.argwhere(target[..., 0] == 1)}
+    expected = set()
+    for index, box in enumerate(boxes):
+        slots = _expected_multi_slots(box, anchors, grid, size)
+        expected |= slots
+        for slot in slots:
+            x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+            relative = [
+                x / 128,
+                y / 96,
+                (box[2] - box[0]) / 128,
+                (box[3] - box[1]) / 96,
+            ]
+            np.testing.assert_allclose(target[slot][1:5], relative, rtol=1e-5)
+            assert target[slot][5:].argmax() == classes[index]
+    assert held == expected
+    single = encode_yolo_targets(boxes, classes, grid, anchors, 3, size)
+    # Every box's own slot is the one single assignment gives it.
+    assert {tuple(s) for s in np.argwhere(single[..., 0] == 1)} <= held

@@ -12,7 +12,7 @@ from keras_recipes.detection.decode import (
     yolo_detections,
 )
 from keras_recipes.detection.drawing import draw_boxes, plot_anchors, plot_detections
-from keras_recipes.detection.iou import box_iou
+from keras_recipes.detection.iou import aligned_box_iou, box_iou
 from keras_recipes.detection.landmarks import landmark_detector
 from keras_recipes.detection.localization import (
     LocalizationLoss,
@@ -30,6 +30,7 @@ from keras_recipes.detection.targets import (
     decode_yolo_targets,
     encode_yolo_batch,
     encode_yolo_targets,
+    xy_scale,
 )
 from keras_recipes.detection.yolo_model import yolo_detector, yolo_grid
 
@@ -38,6 +39,7 @@ __all__ = [
     "LocalizationLoss",
     "YoloDetections",
     "YoloLoss",
+    "aligned_box_iou",
     "batched_class_nms",
     "box_iou",
     "classification_with_localization",
@@ -58,6 +60,7 @@ __all__ = [
     "plot_detections",
     "to_fully_convolutional",
     "window_stride",
+    "xy_scale",
     "yolo_detections",
     "yolo_detector",
     "yolo_grid",

@@ -15,7 +15,43 @@ MAX_LOG_SCALE = 10.0
 NMS_METHODS = ("combined", "portable")
 
 
-def decode_yolo_output(outputs, anchors, image_size):
+def centers(offsets, rows, columns, xy_scale=1.0):
+    """Returns predicted box centres, relative to the image, from raw offsets.
+
+    `x = (c + xy_scale * sigmoid(t_x) - (xy_scale - 1) / 2) / S_c` for the
+    cell in column `c` of `S_c`, and the same for `y` with rows. A scale of
+    1 keeps the centre in its cell (YOLOv2); 2 lets it reach half a cell
+    past either side (YOLOv4's grid sensitivity fix, YOLOv5).
+
+    Args:
+        offsets: Tensor `[..., rows, columns, B, 2]` of raw `t_x, t_y`.
+        rows: Rows of the grid.
+        columns: Columns of the grid.
+        xy_scale: Scale of the sigmoid. Defaults to `1.0`.
+
+    Returns:
+        A tensor `[..., rows, columns, B, 2]` of `(x, y)` in `[0, 1]` units.
+
+    Example:
+
+    >>> ops.convert_to_numpy(centers(np.zeros((1, 2, 1, 2)), 1, 2))[0, 1, 0]
+    array([0.75, 0.5 ])
+    """
+    dtype = offsets.dtype
+    column_index = ops.reshape(ops.arange(columns, dtype=dtype), (1, columns, 1))
+    row_index = ops.reshape(ops.arange(rows, dtype=dtype), (rows, 1, 1))
+    shift = (xy_scale - 1.0) / 2.0
+    position = xy_scale * ops.sigmoid(offsets) - shift
+    return ops.stack(
+        [
+            (column_index + position[..., 0]) / columns,
+            (row_index + position[..., 1]) / rows,
+        ],
+        axis=-1,
+    )
+
+
+def decode_yolo_output(outputs, anchors, image_size, xy_scale=1.0):
     """Turns raw YOLO outputs into boxes, objectness and class probabilities.
 
     For the raw values `[t_o, t_x, t_y, t_w, t_h, t_1 .. t_C]` of anchor
@@ -27,12 +63,15 @@ def decode_yolo_output(outputs, anchors, image_size):
         Pc = sigmoid(t_o)                        p = softmax(t_1 .. t_C)
 
     `t_w` and `t_h` are clipped to `[-10, 10]` so a huge logit gives a huge
-    box rather than an infinite one.
+    box rather than an infinite one. With `xy_scale` above 1 the centres
+    reach past their cells (see `centers`), for models trained on targets
+    of `assignment="multi"`.
 
     Args:
         outputs: Tensor `[..., rows, columns, B, 5 + C]` of raw model outputs.
         anchors: Anchor `(w, h)` pairs in pixels, shape `[B, 2]`.
         image_size: `(height, width)` of the model input in pixels.
+        xy_scale: See `centers`. Defaults to `1.0`.
 
     Returns:
         A dict with `"boxes"` (`[..., rows, columns, B, 4]` `"xyxy"` pixels),
@@ -56,10 +95,8 @@ def decode_yolo_output(outputs, anchors, image_size):
     rows, columns = outputs.shape[-4], outputs.shape[-3]
     height, width = image_size
     dtype = outputs.dtype
-    column_index = ops.reshape(ops.arange(columns, dtype=dtype), (1, columns, 1))
-    row_index = ops.reshape(ops.arange(rows, dtype=dtype), (rows, 1, 1))
-    center_x = (column_index + ops.sigmoid(outputs[..., 1])) * (width / columns)
-    center_y = (row_index + ops.sigmoid(outputs[..., 2])) * (height / rows)
+    center = centers(outputs[..., 1:3], rows, columns, xy_scale)
+    center_x, center_y = center[..., 0] * width, center[..., 1] * height
     log_scale = ops.clip(outputs[..., 3:5], -MAX_LOG_SCALE, MAX_LOG_SCALE)
     size = ops.exp(log_scale) * ops.cast(anchors, dtype)
     half_width, half_height = size[..., 0] / 2, size[..., 1] / 2
@@ -88,6 +125,7 @@ def yolo_detections(
     max_detections=100,
     clip_boxes=True,
     nms="combined",
+    xy_scale=1.0,
 ):
     """Decodes a batch of YOLO outputs into final detections.
 
@@ -112,6 +150,7 @@ def yolo_detections(
         clip_boxes: Clip boxes to the image. Defaults to `True`.
         nms: `"combined"` (TensorFlow's kernel) or `"portable"` (for
             export to ONNX and LiteRT). Defaults to `"combined"`.
+        xy_scale: See `decode_yolo_output`. Defaults to `1.0`.
 
     Returns:
         A dict of tensors: `"boxes"` `[batch, K, 4]` (`"xyxy"` pixels),
@@ -138,7 +177,9 @@ def yolo_detections(
         )
     if nms not in NMS_METHODS:
         raise ValueError(f"`nms` must be one of {NMS_METHODS}. Received: nms={nms!r}")
-    decoded = decode_yolo_output(tf.cast(outputs, tf.float32), anchors, image_size)
+    decoded = decode_yolo_output(
+        tf.cast(outputs, tf.float32), anchors, image_size, xy_scale
+    )
     boxes = decoded["boxes"]
     num_classes = decoded["class_probabilities"].shape[-1]
     batch = tf.shape(boxes)[0]
@@ -224,6 +265,7 @@ class YoloDetections(keras.layers.Layer):
         clip_boxes: Clip boxes to the image. Defaults to `True`.
         nms: `"combined"` or `"portable"` (for ONNX and LiteRT files); see
             `yolo_detections`. Defaults to `"combined"`.
+        xy_scale: See `decode_yolo_output`. Defaults to `1.0`.
         **kwargs: Base layer arguments (`name`, ...).
 
     Example:
@@ -242,6 +284,7 @@ class YoloDetections(keras.layers.Layer):
         max_detections=100,
         clip_boxes=True,
         nms="combined",
+        xy_scale=1.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -256,6 +299,7 @@ class YoloDetections(keras.layers.Layer):
         self.max_detections = int(max_detections)
         self.clip_boxes = bool(clip_boxes)
         self.nms = nms
+        self.xy_scale = float(xy_scale)
 
     def call(self, outputs):
         return yolo_detections(
@@ -267,6 +311,7 @@ class YoloDetections(keras.layers.Layer):
             max_detections=self.max_detections,
             clip_boxes=self.clip_boxes,
             nms=self.nms,
+            xy_scale=self.xy_scale,
         )
 
     def compute_output_spec(self, outputs):
@@ -288,6 +333,7 @@ class YoloDetections(keras.layers.Layer):
             max_detections=self.max_detections,
             clip_boxes=self.clip_boxes,
             nms=self.nms,
+            xy_scale=self.xy_scale,
         )
         return config
 
@@ -300,7 +346,7 @@ def detection_model(model, anchors, **kwargs):
             outputs, as `yolo_detector` builds.
         anchors: Its anchor `(w, h)` pairs in pixels, shape `[B, 2]`.
         **kwargs: `score_threshold`, `iou_threshold`, `max_detections`,
-            `clip_boxes` and `nms`, as in `YoloDetections`.
+            `clip_boxes`, `nms` and `xy_scale`, as in `YoloDetections`.
 
     Returns:
         A `keras.Model` from the same images to the dict of

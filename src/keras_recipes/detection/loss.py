@@ -3,13 +3,15 @@
 import keras
 from keras import ops
 
-from keras_recipes.detection.decode import MAX_LOG_SCALE
-from keras_recipes.detection.iou import box_iou
+from keras_recipes.detection.decode import MAX_LOG_SCALE, centers
+from keras_recipes.detection.iou import IOU_KINDS, aligned_box_iou, box_iou
 from keras_recipes.detection.targets import check_anchors
 
 # Smallest box side, relative to the image, that the log-size target sees;
 # it keeps zero-size boxes finite.
 _MIN_RELATIVE_SIZE = 1e-6
+BOX_LOSSES = ("squared", *[kind for kind in IOU_KINDS if kind != "iou"])
+OBJECTNESS_TARGETS = ("one", "iou")
 
 
 def _sigmoid_cross_entropy(labels, logits):
@@ -21,6 +23,11 @@ def _sigmoid_cross_entropy(labels, logits):
     )
 
 
+def _corners(center, size):
+    """`"xyxy"` boxes from centres and sizes."""
+    return ops.concatenate([center - size / 2, center + size / 2], -1)
+
+
 @keras.saving.register_keras_serializable(package="keras_recipes")
 class YoloLoss(keras.losses.Loss):
     """The YOLO loss between encoded targets and raw outputs.
@@ -29,12 +36,18 @@ class YoloLoss(keras.losses.Loss):
     t_w, t_h, t_1 .. t_C]` (see `decode_yolo_output`), summed over the grid
     of each image:
 
-    - coordinates (slots holding an object), weighted by `coord_weight` and
-      by `2 - w * h` so small boxes count more: squared error between
-      `sigmoid(t_x), sigmoid(t_y)` and the centre's offset in its cell, and
-      between `t_w, t_h` and `log(w / p_w), log(h / p_h)`;
+    - coordinates (slots holding an object), weighted by `coord_weight`.
+      With `box_loss="squared"` (YOLOv2), weighted also by `2 - w * h` so
+      small boxes count more: squared error between `sigmoid(t_x),
+      sigmoid(t_y)` and the centre's offset in its cell, and between
+      `t_w, t_h` and `log(w / p_w), log(h / p_h)`. With `"giou"`, `"diou"`
+      or `"ciou"`: `1 -` that variant of the IoU between the decoded box
+      and the true one, in pixels (see `aligned_box_iou`);
     - objectness, logistic: `object_weight` times the cross-entropy towards 1
-      in slots with an object, `noobj_weight` times the cross-entropy towards
+      (`objectness_target="one"`) or towards the IoU of the decoded box with
+      the true one (`"iou"`, as YOLOv5, so the score ranks boxes by how well
+      they fit) in slots with an object, `noobj_weight` times the
+      cross-entropy towards
       0 in the others, except slots whose predicted box already overlaps a
       true box of the image with IoU >= `ignore_threshold` (YOLOv3), which
       are not pushed either way;
@@ -59,12 +72,19 @@ class YoloLoss(keras.losses.Loss):
             is not penalised. Defaults to `0.5`.
         max_boxes: Most true boxes per image considered for the
             ignore-threshold. Defaults to `100`.
+        box_loss: `"squared"`, `"giou"`, `"diou"` or `"ciou"`.
+            Defaults to `"squared"`.
+        objectness_target: `"one"` or `"iou"`. Defaults to `"one"`.
+        xy_scale: How far past its cell a centre reaches (see `centers`):
+            `xy_scale("multi")` for targets of `assignment="multi"`.
+            Defaults to `1.0`.
         name: Name of the loss. Defaults to `"yolo_loss"`.
         **kwargs: Base loss arguments (`reduction`, `dtype`).
 
     Reference:
         - [Redmon and Farhadi, 2016](https://arxiv.org/abs/1612.08242)
         - [Redmon and Farhadi, 2018](https://arxiv.org/abs/1804.02767)
+        - [Zheng et al., 2020](https://arxiv.org/abs/1911.08287)
 
     Example:
 
@@ -84,6 +104,9 @@ class YoloLoss(keras.losses.Loss):
         class_weight=1.0,
         ignore_threshold=0.5,
         max_boxes=100,
+        box_loss="squared",
+        objectness_target="one",
+        xy_scale=1.0,
         name="yolo_loss",
         **kwargs,
     ):
@@ -109,6 +132,19 @@ class YoloLoss(keras.losses.Loss):
         self.class_weight = float(class_weight)
         self.ignore_threshold = float(ignore_threshold)
         self.max_boxes = int(max_boxes)
+        if box_loss not in BOX_LOSSES:
+            raise ValueError(
+                f"`box_loss` must be one of {BOX_LOSSES}. "
+                f"Received: box_loss={box_loss!r}"
+            )
+        if objectness_target not in OBJECTNESS_TARGETS:
+            raise ValueError(
+                f"`objectness_target` must be one of {OBJECTNESS_TARGETS}. "
+                f"Received: objectness_target={objectness_target!r}"
+            )
+        self.box_loss = box_loss
+        self.objectness_target = objectness_target
+        self.xy_scale = float(xy_scale)
 
     def components(self, y_true, y_pred):
         """Returns the per-image coordinate, object, no-object and class terms.
@@ -132,23 +168,37 @@ class YoloLoss(keras.losses.Loss):
 
         column_index = ops.reshape(ops.arange(columns, dtype=dtype), (1, columns, 1))
         row_index = ops.reshape(ops.arange(rows, dtype=dtype), (rows, 1, 1))
-        offset = ops.stack(
-            [
-                y_true[..., 1] * columns - column_index,
-                y_true[..., 2] * rows - row_index,
-            ],
-            axis=-1,
-        )
-        offset = ops.clip(offset, 0.0, 1.0)
-        true_size = ops.maximum(y_true[..., 3:5], _MIN_RELATIVE_SIZE)
-        log_scale = ops.log(true_size / anchors)
-        xy_error = ops.sum(ops.square(ops.sigmoid(y_pred[..., 1:3]) - offset), -1)
-        wh_error = ops.sum(ops.square(y_pred[..., 3:5] - log_scale), -1)
-        box_scale = 2.0 - y_true[..., 3] * y_true[..., 4]
-        coordinates = has_object * box_scale * (xy_error + wh_error)
+        pixels = ops.cast([width, height, width, height], dtype)
+        true_boxes = _corners(y_true[..., 1:3], y_true[..., 3:5]) * pixels
+        predicted_boxes = self._decode(y_pred, anchors) * pixels
+        if self.box_loss == "squared":
+            offset = ops.stack(
+                [
+                    y_true[..., 1] * columns - column_index,
+                    y_true[..., 2] * rows - row_index,
+                ],
+                axis=-1,
+            )
+            shift = (self.xy_scale - 1.0) / 2.0
+            offset = ops.clip(offset, -shift, 1.0 + shift)
+            true_size = ops.maximum(y_true[..., 3:5], _MIN_RELATIVE_SIZE)
+            log_scale = ops.log(true_size / anchors)
+            position = self.xy_scale * ops.sigmoid(y_pred[..., 1:3]) - shift
+            xy_error = ops.sum(ops.square(position - offset), -1)
+            wh_error = ops.sum(ops.square(y_pred[..., 3:5] - log_scale), -1)
+            box_scale = 2.0 - y_true[..., 3] * y_true[..., 4]
+            coordinates = has_object * box_scale * (xy_error + wh_error)
+        else:
+            fit = aligned_box_iou(predicted_boxes, true_boxes, self.box_loss)
+            coordinates = has_object * (1.0 - fit)
 
         logits = y_pred[..., 0]
-        object_term = has_object * _sigmoid_cross_entropy(1.0, logits)
+        if self.objectness_target == "iou":
+            iou = aligned_box_iou(predicted_boxes, true_boxes)
+            object_target = ops.stop_gradient(ops.clip(iou, 0.0, 1.0))
+        else:
+            object_target = 1.0
+        object_term = has_object * _sigmoid_cross_entropy(object_target, logits)
         ignore = ops.stop_gradient(self._overlaps_a_true_box(y_true, y_pred, anchors))
         no_object_term = (
             no_object * (1.0 - ignore) * _sigmoid_cross_entropy(0.0, logits)
@@ -179,34 +229,26 @@ class YoloLoss(keras.losses.Loss):
             + terms["classes"]
         )
 
+    def _decode(self, y_pred, anchors):
+        """Returns the predicted boxes, `"xyxy"` relative to the image."""
+        rows, columns = y_pred.shape[-4], y_pred.shape[-3]
+        center = centers(y_pred[..., 1:3], rows, columns, self.xy_scale)
+        log_scale = ops.clip(y_pred[..., 3:5], -MAX_LOG_SCALE, MAX_LOG_SCALE)
+        return _corners(center, ops.exp(log_scale) * anchors)
+
     def _overlaps_a_true_box(self, y_true, y_pred, anchors):
         """1 where the predicted box has IoU >= the threshold with a true box."""
         rows, columns = y_pred.shape[-4], y_pred.shape[-3]
         dtype = y_pred.dtype
-        column_index = ops.reshape(ops.arange(columns, dtype=dtype), (1, columns, 1))
-        row_index = ops.reshape(ops.arange(rows, dtype=dtype), (rows, 1, 1))
-        center = ops.stack(
-            [
-                (column_index + ops.sigmoid(y_pred[..., 1])) / columns,
-                (row_index + ops.sigmoid(y_pred[..., 2])) / rows,
-            ],
-            axis=-1,
-        )
-        log_scale = ops.clip(y_pred[..., 3:5], -MAX_LOG_SCALE, MAX_LOG_SCALE)
-        size = ops.exp(log_scale) * anchors
-        predicted = ops.concatenate([center - size / 2, center + size / 2], -1)
         batch = ops.shape(y_pred)[0]
         slots = rows * columns * y_pred.shape[-2]
-        predicted = ops.reshape(predicted, (batch, slots, 4))
+        predicted = ops.reshape(self._decode(y_pred, anchors), (batch, slots, 4))
         true = ops.reshape(y_true[..., :5], (batch, slots, 5))
         count = min(self.max_boxes, slots)
         # The slots with objects come first among the top `count` by Pc.
         present, index = ops.top_k(true[..., 0], k=count)
         true = ops.take_along_axis(true, index[..., None], axis=1)
-        true_boxes = ops.concatenate(
-            [true[..., 1:3] - true[..., 3:5] / 2, true[..., 1:3] + true[..., 3:5] / 2],
-            -1,
-        )
+        true_boxes = _corners(true[..., 1:3], true[..., 3:5])
         iou = box_iou(predicted, true_boxes) * present[:, None, :]
         best = ops.max(iou, axis=-1)
         overlaps = ops.cast(best >= self.ignore_threshold, dtype)
@@ -223,5 +265,8 @@ class YoloLoss(keras.losses.Loss):
             class_weight=self.class_weight,
             ignore_threshold=self.ignore_threshold,
             max_boxes=self.max_boxes,
+            box_loss=self.box_loss,
+            objectness_target=self.objectness_target,
+            xy_scale=self.xy_scale,
         )
         return config

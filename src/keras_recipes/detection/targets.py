@@ -2,6 +2,38 @@
 
 import numpy as np
 
+ASSIGNMENTS = ("single", "multi")
+# With `"multi"` an anchor takes a box whose sides are within this factor of
+# its own (YOLOv5's `anchor_t`).
+ANCHOR_RATIO = 4.0
+
+
+def xy_scale(assignment):
+    """Returns how far past its cell a predicted centre reaches, per assignment.
+
+    A centre is `(cell + xy_scale * sigmoid(t) - (xy_scale - 1) / 2) / S`:
+    with `"single"` assignment it stays in its cell (`1.0`, YOLOv2); with
+    `"multi"`, where the two nearest neighbours of a box's cell predict it
+    too, it spans half a cell either side (`2.0`, YOLOv5).
+
+    Args:
+        assignment: `"single"` or `"multi"`.
+
+    Returns:
+        A float.
+
+    Example:
+
+    >>> xy_scale("multi")
+    2.0
+    """
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(
+            f"`assignment` must be one of {ASSIGNMENTS}. "
+            f"Received: assignment={assignment!r}"
+        )
+    return 2.0 if assignment == "multi" else 1.0
+
 
 def grid_shape(grid_size):
     """Returns `(rows, columns)` from an int or a pair.
@@ -55,7 +87,15 @@ def check_anchors(anchors):
     return array
 
 
-def encode_yolo_targets(boxes, classes, grid_size, anchors, num_classes, image_size):
+def encode_yolo_targets(
+    boxes,
+    classes,
+    grid_size,
+    anchors,
+    num_classes,
+    image_size,
+    assignment="single",
+):
     """Encodes one image's boxes as the YOLO target grid `[S, S, B, 5 + C]`.
 
     Each object goes to the grid cell that holds its centre and, in that
@@ -65,6 +105,13 @@ def encode_yolo_targets(boxes, classes, grid_size, anchors, num_classes, image_s
     anchor, so two objects in one cell use two anchors; when every anchor of
     the cell is taken the object is dropped. Objects are placed largest
     first.
+
+    With `assignment="multi"` (YOLOv5) every object is then also given, in
+    free slots only, every anchor whose width and height are both within a
+    factor 4 of its own, in its cell and in the two neighbouring cells
+    nearest its centre (left or right, above or below): three to nine slots
+    learn each box instead of one. Such targets need the wider centres of
+    `xy_scale("multi")` in the loss and the decoding.
 
     The last axis of an assigned slot is `[Pc=1, x, y, w, h, c_1 .. c_C]`,
     with the box centre and size relative to the image (0 to 1) and a
@@ -78,6 +125,7 @@ def encode_yolo_targets(boxes, classes, grid_size, anchors, num_classes, image_s
         anchors: Anchor `(w, h)` pairs in pixels, shape `[B, 2]`.
         num_classes: The number of classes `C`.
         image_size: `(height, width)` of the model input in pixels.
+        assignment: `"single"` or `"multi"`. Defaults to `"single"`.
 
     Returns:
         A float32 NumPy array `[rows, columns, B, 5 + C]`.
@@ -112,21 +160,46 @@ def encode_yolo_targets(boxes, classes, grid_size, anchors, num_classes, image_s
     intersection = np.prod(np.minimum(sizes[:, None], anchors[None]), axis=-1)
     union = np.prod(sizes, axis=1)[:, None] + np.prod(anchors, axis=1) - intersection
     shape_iou = intersection / np.maximum(union, 1e-12)
-    for index in np.argsort(-np.prod(sizes, axis=1), kind="stable"):
-        x, y = relative[index, :2]
-        column = min(max(int(np.floor(x * columns)), 0), columns - 1)
-        row = min(max(int(np.floor(y * rows)), 0), rows - 1)
+    order = np.argsort(-np.prod(sizes, axis=1), kind="stable")
+    grid_xy = relative[:, :2] * [columns, rows]
+    cells = np.minimum(np.maximum(np.floor(grid_xy), 0), [columns - 1, rows - 1])
+    cells = cells.astype(int)
+
+    def place(index, row, column, anchor):
+        slot = target[row, column, anchor]
+        if slot[0] != 0:
+            return False
+        slot[0] = 1.0
+        slot[1:5] = relative[index]
+        slot[5 + int(classes[index])] = 1.0
+        return True
+
+    for index in order:
+        column, row = cells[index]
         for anchor in np.argsort(-shape_iou[index], kind="stable"):
-            slot = target[row, column, anchor]
-            if slot[0] == 0:
-                slot[0] = 1.0
-                slot[1:5] = relative[index]
-                slot[5 + int(classes[index])] = 1.0
+            if place(index, row, column, anchor):
                 break
+    if xy_scale(assignment) == 1.0:
+        return target
+    ratio = sizes[:, None] / anchors[None]
+    ratio = np.maximum(ratio, 1 / np.maximum(ratio, 1e-12)).max(axis=-1)
+    for index in order:
+        column, row = cells[index]
+        fraction = grid_xy[index] - cells[index]
+        step_x = -1 if fraction[0] < 0.5 else 1
+        step_y = -1 if fraction[1] < 0.5 else 1
+        neighbours = [(row, column), (row, column + step_x), (row + step_y, column)]
+        for cell_row, cell_column in neighbours:
+            if not (0 <= cell_row < rows and 0 <= cell_column < columns):
+                continue
+            for anchor in np.flatnonzero(ratio[index] < ANCHOR_RATIO):
+                place(index, cell_row, cell_column, anchor)
     return target
 
 
-def encode_yolo_batch(annotations, grid_size, anchors, num_classes, image_size):
+def encode_yolo_batch(
+    annotations, grid_size, anchors, num_classes, image_size, assignment="single"
+):
     """Encodes the boxes of many images with `encode_yolo_targets`.
 
     Args:
@@ -136,6 +209,8 @@ def encode_yolo_batch(annotations, grid_size, anchors, num_classes, image_size):
         anchors: Anchor `(w, h)` pairs in pixels, shape `[B, 2]`.
         num_classes: The number of classes.
         image_size: `(height, width)` of the model input in pixels.
+        assignment: `"single"` or `"multi"`, as in `encode_yolo_targets`.
+            Defaults to `"single"`.
 
     Returns:
         A float32 NumPy array `[N, rows, columns, B, 5 + C]`.
@@ -158,12 +233,15 @@ def encode_yolo_batch(annotations, grid_size, anchors, num_classes, image_size):
             anchors,
             num_classes,
             image_size,
+            assignment,
         )
     return targets
 
 
 def decode_yolo_targets(target, image_size):
     """Reads the boxes and classes back from one encoded target grid.
+
+    Targets of `assignment="multi"` give each box once per slot it holds.
 
     Args:
         target: Array `[rows, columns, B, 5 + C]` from `encode_yolo_targets`.

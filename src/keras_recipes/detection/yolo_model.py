@@ -84,6 +84,7 @@ def yolo_detector(
     head_filters=128,
     backbone_weights=None,
     objectness_prior=0.01,
+    depth=1,
     name="yolo_detector",
 ):
     """Builds a YOLO detector whose output is the grid `[S, S, B, 5 + C]`.
@@ -92,9 +93,10 @@ def yolo_detector(
     of its `B` anchors the model predicts raw `[t_o, t_x, t_y, t_w, t_h,
     t_1 .. t_C]` (see `decode_yolo_output` and `YoloLoss`).
 
-    The default backbone is small and trains from scratch on a CPU: one
-    3x3 conv, batch norm and leaky ReLU block per entry of `filters`, with
-    2x2 max pooling between blocks, so the grid is the input size divided by
+    The default backbone is small and trains from scratch on a CPU: `depth`
+    3x3 conv, batch norm and leaky ReLU blocks per entry of `filters` (the
+    second and later ones added to their input, as residual blocks), with
+    2x2 max pooling between stages, so the grid is the input size divided by
     `2 ** (len(filters) - 1)`. Any `keras.applications` model can be the
     backbone instead, by name (`"MobileNetV2"`, `"ResNet50"`, ...), with its
     own preprocessing built in; its grid is the input size over 32. The head
@@ -118,6 +120,7 @@ def yolo_detector(
             local weights file, or `None` for random weights.
             Defaults to `None`.
         objectness_prior: Initial objectness probability. Defaults to `0.01`.
+        depth: Conv blocks per stage of the small backbone. Defaults to `1`.
         name: Model name. Defaults to `"yolo_detector"`.
 
     Returns:
@@ -164,11 +167,18 @@ def yolo_detector(
             raise ValueError(
                 f"`filters` must be positive and not empty. Received: filters={filters}"
             )
+        if int(depth) != depth or depth < 1:
+            raise ValueError(f"`depth` must be a positive int. Received: depth={depth}")
         x = keras.layers.Rescaling(1 / 255, name="rescaling")(images)
         for index, count in enumerate(filters):
             if index:
                 x = keras.layers.MaxPooling2D(2, name=f"block{index}_pool")(x)
             x = _conv_block(x, count, 3, f"block{index + 1}")
+            for repeat in range(1, int(depth)):
+                name = f"block{index + 1}_{repeat + 1}"
+                shortcut = x
+                x = _conv_block(x, count, 3, name)
+                x = keras.layers.Add(name=f"{name}_add")([shortcut, x])
         features = x
     else:
         if input_shape[-1] != 3:
