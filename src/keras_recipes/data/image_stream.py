@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_recipes.data.feature_cache import file_fingerprint, key_digest
+from keras_recipes.data.letterbox import letterbox_pixels
 from keras_recipes.data.pixel_file import PixelFile, write_pixel_file
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -23,19 +24,21 @@ READ_BATCH = 64
 _GRAY_WEIGHTS = (19595, 38470, 7471)
 
 
-def decode_pixels(path, image_size, channels):
+def decode_pixels(path, image_size, channels, letterbox=False):
     """Reads one image file as 8-bit pixels, as Pillow would, inside `tf.data`.
 
     JPEGs are decoded with the accurate integer transform and grayscale is
     Pillow's integer luma, so an image at its own size equals what
     `read_images` reads with Pillow; an image of another size is resized
     with an antialiased bilinear filter, as Pillow resizes, and stays within
-    one level of it.
+    one level of it. With `letterbox` the image is scaled to fit without
+    changing its aspect ratio and padded with grey (`letterbox_pixels`).
 
     Args:
         path: Scalar string tensor, the file path. No default.
         image_size: `(height, width)` to resize to. No default.
         channels: 1 for grayscale, 3 for RGB. No default.
+        letterbox: Keep the aspect ratio and pad. Defaults to `False`.
 
     Returns:
         A uint8 tensor `[height, width, channels]`.
@@ -56,9 +59,12 @@ def decode_pixels(path, image_size, channels):
         weighted = tf.cast(image, tf.int32) * tf.constant(_GRAY_WEIGHTS, tf.int32)
         luma = tf.reduce_sum(weighted, axis=-1, keepdims=True) + 2**15
         image = tf.cast(tf.bitwise.right_shift(luma, 16), tf.uint8)
-    resized = tf.image.resize(
-        tf.cast(image, tf.float32), tuple(image_size), antialias=True
-    )
+    if letterbox:
+        resized = letterbox_pixels(tf.cast(image, tf.float32), image_size)
+    else:
+        resized = tf.image.resize(
+            tf.cast(image, tf.float32), tuple(image_size), antialias=True
+        )
     image = tf.cast(tf.round(tf.clip_by_value(resized, 0.0, 255.0)), tf.uint8)
     return tf.ensure_shape(image, (*image_size, channels))
 
@@ -84,6 +90,8 @@ class ImageSet:
         value_range: `(low, high)` the images are given out in, as float32:
             `(0, 1)` (the default) or `(0, 255)` for models that rescale
             their own input.
+        letterbox: Whether files are letterboxed to `image_size` rather
+            than stretched (see `decode_pixels`). Defaults to `False`.
 
     Example:
 
@@ -100,6 +108,7 @@ class ImageSet:
     files: list | None = None
     pixels: np.ndarray | None = None
     value_range: tuple = (0.0, 1.0)
+    letterbox: bool = False
 
     def __post_init__(self):
         self.labels = np.asarray(self.labels, dtype="int32")
@@ -191,9 +200,11 @@ class ImageSet:
         # Inside a dataset function the paths are captured, not copied.
         with tf.init_scope():
             paths = tf.constant([str(path) for path in self.files])
-        size, channels = self.image_size, self.channels
+        size, channels, letterbox = self.image_size, self.channels, self.letterbox
         return tf.autograph.experimental.do_not_convert(
-            lambda index: decode_pixels(tf.gather(paths, index), size, channels)
+            lambda index: decode_pixels(
+                tf.gather(paths, index), size, channels, letterbox
+            )
         )
 
     def _decoded_files(self, indices):
@@ -390,6 +401,8 @@ def cache_decoded(images, directory, fingerprint="stat", verbose=True):
         "channels": images.channels,
         "decoder": DECODER_VERSION,
     }
+    if images.letterbox:
+        key["letterbox"] = True
     directory = Path(directory).expanduser()
     stem = f"images-{len(images)}-{key_digest(key)}"
     path, key_file = directory / f"{stem}.npy", directory / f"{stem}.json"

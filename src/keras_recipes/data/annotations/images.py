@@ -4,22 +4,26 @@ import numpy as np
 
 from keras_recipes.data.image_files import image_problems
 from keras_recipes.data.image_stream import ImageSet
+from keras_recipes.data.letterbox import letterbox_boxes
 from keras_recipes.errors import DataError
 
 
-def annotated_image_set(records, image_size):
+def annotated_image_set(records, image_size, letterbox=False):
     """Returns the images of annotation records as a set read from disk.
 
     Every file is checked once, in parallel, so a bad image stops the run
     before training, with its annotation file named; the pixels are read in
     the pipelines. Each image is resized (antialiased bilinear, aspect ratio
-    not kept) to `image_size`, and its boxes are scaled by the same factors,
+    not kept) to `image_size`, or with `letterbox` scaled to fit and padded
+    (`letterbox_placement`), and its boxes are moved by the same transform,
     so the boxes stay on their objects. Grayscale, palette and RGBA images
     become RGB.
 
     Args:
         records: A list of `AnnotatedImage`.
         image_size: `(height, width)` of the model input.
+        letterbox: Keep each image's aspect ratio and pad. Defaults to
+            `False`.
 
     Returns:
         `(images, annotations)`: an `ImageSet` of RGB files given out in
@@ -42,10 +46,16 @@ def annotated_image_set(records, image_size):
     height, width = image_size
     annotations = []
     for record in records:
-        scale = np.array([width / record.width, height / record.height] * 2, "float32")
+        if letterbox:
+            boxes = letterbox_boxes(
+                record.boxes, record.height, record.width, image_size
+            )
+        else:
+            scale = [width / record.width, height / record.height] * 2
+            boxes = record.boxes * np.array(scale, "float32")
         annotations.append(
             {
-                "boxes": (record.boxes * scale).astype("float32").reshape(-1, 4),
+                "boxes": boxes.astype("float32").reshape(-1, 4),
                 "classes": record.classes.astype("int32"),
             }
         )
@@ -55,5 +65,6 @@ def annotated_image_set(records, image_size):
         channels=3,
         files=paths,
         value_range=(0, 255),
+        letterbox=letterbox,
     )
     return images, annotations
