@@ -103,17 +103,45 @@ for row, column, anchor in np.argwhere(target[..., 0] == 1):
     )
 
 # %% [markdown]
+# That is YOLOv2's assignment: one slot learns each box. YOLOv5 gives a box
+# more slots, which learn from it at once (`assignment="multi"`): every
+# anchor within a factor 4 of its shape, in its own cell and in the two
+# neighbouring cells nearest its centre. Centres then need to reach half a
+# cell past their own (`xy_scale`, 2 instead of 1), so the loss and the
+# decoding are told the same:
+
+# %%
+multi = detection.encode_yolo_targets(
+    pair["boxes"],
+    pair["classes"],
+    grid_size=grid,
+    anchors=anchors,
+    num_classes=3,
+    image_size=(96, 96),
+    assignment="multi",
+)
+print(
+    "slots with an object: single",
+    int(target[..., 0].sum()),
+    "multi",
+    int(multi[..., 0].sum()),
+)
+print("xy_scale:", detection.xy_scale("single"), "->", detection.xy_scale("multi"))
+
+# %% [markdown]
 # ## Train, evaluate, export
 #
 # The recipe does all of it: anchors by k-means when `model.anchors: auto`,
 # the small default backbone (`model.backbone` can name any
 # `keras.applications` model instead), the YOLO loss (logistic objectness
-# with a no-object weight and YOLOv3's ignore threshold, squared error on
-# the coordinates, cross-entropy on the classes; finite even for zero-size
-# boxes and huge logits), random flips, zooms, shifts and colour changes
-# whose boxes follow the pixels, then mAP on the held-out split. The
-# shipped config reaches a `map50` of about 0.99 in about 5 CPU minutes;
-# the quick mode below only shows the mechanics.
+# with a no-object weight and YOLOv3's ignore threshold, 1 - CIoU between
+# the decoded and the true boxes, cross-entropy on the classes; finite even
+# for zero-size boxes and huge logits; `loss.box_loss: squared` is YOLOv2's
+# squared error on the offsets), random flips, zooms, shifts and colour
+# changes whose boxes follow the pixels, then mAP on the held-out split.
+# The shipped config reaches a `map50` of about 0.99 and a `map` of about
+# 0.78 in about 10 minutes on two cores; the quick mode below only shows
+# the mechanics.
 
 # %%
 overrides = {"train.verbose": 2}

@@ -8,12 +8,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import run_cli
-from PIL import Image, ImageDraw
+from PIL import Image
 
 import keras_recipes
-from keras_recipes.data.annotations import write_voc
+from keras_recipes.data.annotations import (
+    annotated_image_set,
+    read_annotations,
+    write_voc,
+)
 from keras_recipes.data.image_folder import load_images
 from keras_recipes.data.image_stream import ImageSet
+from keras_recipes.data.photo_shapes import write_photo_voc
 from keras_recipes.data.pixel_file import PixelFile
 from keras_recipes.data.shapes import SHAPE_CLASSES, load_shapes
 from keras_recipes.detection import (
@@ -285,6 +290,62 @@ def test_voc_folder_gives_the_same_data_and_runs(tmp_path):
     assert result.metrics["test_images"] == 30
 
 
+def test_letterboxed_folder_trains_and_predicts_in_file_pixels(tmp_path):
+    # Shapes stretched to twice their width: letterboxing squeezes them back.
+    (x_train, y_train), (x_test, y_test), names = load_shapes(120, 6, image_size=64)
+
+    def wide(images, annotations):
+        stretched = [
+            np.asarray(Image.fromarray(x).resize((128, 64), Image.Resampling.BILINEAR))
+            for x in images
+        ]
+        boxes = [
+            {**y, "boxes": y["boxes"] * np.float32([2, 1, 2, 1])} for y in annotations
+        ]
+        return np.stack(stretched), boxes
+
+    root = tmp_path / "voc"
+    write_voc(root, "train", *wide(x_train, y_train), names)
+    write_voc(root, "test", *wide(x_test, y_test), names, first_id=1000)
+    overrides = {
+        **QUICK,
+        "data.source": "folder",
+        "data.directory": str(root),
+        "data.letterbox": True,
+        "model.assignment": "multi",
+        "loss.box_loss": "ciou",
+        "loss.objectness_target": "iou",
+        "train.epochs": 1,
+        # Every box a one-epoch model finds, to check where each one lands.
+        "postprocess.score_threshold": 0.0,
+    }
+    result = keras_recipes.run("yolo", overrides, runs_root=tmp_path / "runs")
+    info = json.loads((result.run_dir / "detection.json").read_text())
+    assert info["letterbox"] is True and info["xy_scale"] == 2.0
+    recipe, model = keras_recipes.load_run(result.run_dir)
+    records, _ = read_annotations(root, "voc", "test")
+    images, annotations = annotated_image_set(records, (64, 64), letterbox=True)
+    # The test images are letterboxed: 32 rows of picture between grey bands.
+    pixels = images[:]
+    assert np.all(pixels[:, :16] == 114) and np.all(pixels[:, 48:] == 114)
+    for read, written in zip(annotations, y_test, strict=True):
+        expected = written["boxes"] * np.float32([1, 0.5, 1, 0.5]) + [0, 16, 0, 16]
+        np.testing.assert_allclose(read["boxes"], expected, atol=0.051)
+    files = [record.path for record in records]
+    found = recipe.detect(model, pixels)
+    assert sum(len(f["scores"]) for f in found) > 0
+    lines = run_cli("predict", result.run_dir, *files).stdout.strip().splitlines()
+    for line, detections in zip(lines, found, strict=True):
+        text = line.split(": ", 1)[1]
+        printed = [] if text == "no detections" else text.split("; ")
+        assert len(printed) == len(detections["scores"])
+        for item, box in zip(printed, detections["boxes"], strict=True):
+            in_file = [float(v) for v in item.split("[")[1].rstrip("]").split()]
+            # Back in the 128 x 64 file: x unchanged twice over, y doubled.
+            expected = (box - [0, 16, 0, 16]) * [2, 2, 2, 2]
+            np.testing.assert_allclose(in_file, expected, atol=0.51)
+
+
 def _refusal(tmp_path):
     """Runs yolo on `tmp_path/voc` from the command line; returns its one line."""
     result = run_cli(
@@ -406,115 +467,6 @@ def test_shipped_config_reaches_085_map50_on_shapes(tmp_path):
     assert result.metrics["map50"] >= 0.85
     assert 0 < result.metrics["map"] <= result.metrics["map50"]
     assert (result.run_dir / "export" / "saved_model" / "saved_model.pb").is_file()
-
-
-# A detection set made differently from `shapes`: real photographs as
-# backgrounds, images of many sizes, outlined and textured shapes, triangles
-# pointing either way, and test backgrounds from photos never seen in training.
-TRAIN_PHOTOS = (
-    "astronaut",
-    "chelsea",
-    "rocket",
-    "immunohistochemistry",
-    "hubble_deep_field",
-    "camera",
-    "coins",
-    "grass",
-    "gravel",
-    "moon",
-    "page",
-    "cell",
-    "horse",
-)
-TEST_PHOTOS = ("coffee", "brick", "clock", "retina")
-
-
-def _photo(name):
-    import skimage.data
-
-    image = getattr(skimage.data, name)()
-    if image.ndim == 2:
-        image = np.stack([image] * 3, axis=-1)
-    return image[..., :3].astype("uint8")
-
-
-def _photo_image(rng, photos):
-    width, height = int(rng.integers(120, 221)), int(rng.integers(90, 201))
-    photo = photos[rng.integers(len(photos))]
-    crop_h = int(rng.integers(min(80, photo.shape[0]), photo.shape[0] + 1))
-    crop_w = int(min(photo.shape[1], crop_h * width / height))
-    top = int(rng.integers(0, photo.shape[0] - crop_h + 1))
-    left = int(rng.integers(0, photo.shape[1] - crop_w + 1))
-    crop = Image.fromarray(photo[top : top + crop_h, left : left + crop_w])
-    canvas = crop.resize((width * 2, height * 2), Image.Resampling.BILINEAR)
-    draw = ImageDraw.Draw(canvas)
-    boxes, classes = [], []
-    for _ in range(int(rng.integers(1, 5))):
-        side = rng.uniform(0.14, 0.4) * min(width, height)
-        aspect = float(np.exp(rng.uniform(-0.7, 0.7)))
-        w, h = side * np.sqrt(aspect), side / np.sqrt(aspect)
-        x1, y1 = rng.uniform(0, width - w), rng.uniform(0, height - h)
-        box = [x1, y1, x1 + w, y1 + h]
-        inter = [
-            max(0, min(box[2], b[2]) - max(box[0], b[0]))
-            * max(0, min(box[3], b[3]) - max(box[1], b[1]))
-            for b in boxes
-        ]
-        if any(
-            i > 0.3 * min(w * h, (b[2] - b[0]) * (b[3] - b[1]))
-            for i, b in zip(inter, boxes, strict=True)
-        ):
-            continue
-        label = int(rng.integers(3))
-        fill = tuple(int(c) for c in rng.integers(0, 256, 3))
-        outline = tuple(255 - c for c in fill)
-        a, b, c, d = (2 * v for v in box)
-        corners = [a, b, c - 1, d - 1]
-        if label == 0:
-            draw.ellipse(corners, fill=fill, outline=outline, width=4)
-        elif label == 1:
-            draw.rectangle(corners, fill=fill, outline=outline, width=4)
-        else:
-            apex_down = rng.uniform() < 0.5
-            tip, base = (d - 1, b) if apex_down else (b, d - 1)
-            draw.polygon(
-                [((a + c) / 2, tip), (c - 1, base), (a, base)],
-                fill=fill,
-                outline=outline,
-                width=4,
-            )
-        boxes.append(box)
-        classes.append(label)
-    image = np.asarray(canvas.resize((width, height), Image.Resampling.BOX))
-    return image, {
-        "boxes": np.array(boxes, "float32").reshape(-1, 4),
-        "classes": np.array(classes, "int32"),
-    }
-
-
-def write_photo_voc(root, num_train=900, num_val=100, num_test=300, seed=0):
-    """Writes the photo-background set as a Pascal VOC folder."""
-    rng = np.random.default_rng(seed)
-    train_photos = [_photo(name) for name in TRAIN_PHOTOS]
-    test_photos = [_photo(name) for name in TEST_PHOTOS]
-    first = 0
-    for split, count, photos in (
-        ("train", num_train, train_photos),
-        ("val", num_val, train_photos),
-        ("test", num_test, test_photos),
-    ):
-        for index in range(count):
-            image, annotation = _photo_image(rng, photos)
-            write_voc(
-                root,
-                split,
-                [image],
-                [annotation],
-                list(SHAPE_CLASSES),
-                first_id=first + index,
-            )
-        first += count
-    return root
 
 
 @pytest.mark.slow

@@ -88,6 +88,7 @@ def build_yolo_data(config, epoch, image_cache=None):
         "anchors": anchors,
         "num_classes": len(class_names),
         "image_size": size,
+        "assignment": model_config.assignment,
     }
     batch_size = train_config.batch_size
     train = train_dataset(
@@ -176,8 +177,8 @@ def encoded_dataset(images, annotations, batch_size, **encoding):
         images: An `ImageSet` giving out `[0, 255]`.
         annotations: One dict of `"boxes"` and `"classes"` per image.
         batch_size: Images a batch.
-        **encoding: `grid`, `anchors`, `num_classes` and `image_size`, as
-            `encode_yolo_batch` takes them.
+        **encoding: `grid`, `anchors`, `num_classes`, `image_size` and
+            `assignment`, as `encode_yolo_batch` takes them.
 
     Returns:
         A batched `tf.data.Dataset` of `(images, targets)`.
@@ -195,6 +196,7 @@ def encoded_dataset(images, annotations, batch_size, **encoding):
         encoding["anchors"],
         encoding["num_classes"],
         encoding["image_size"],
+        encoding["assignment"],
     )
     targets = tf.data.Dataset.from_tensor_slices(targets).batch(batch_size)
     return tf.data.Dataset.zip(images.batches(batch_size), targets)
@@ -212,6 +214,7 @@ def train_dataset(
     anchors,
     num_classes,
     image_size,
+    assignment="single",
 ):
     """Returns every epoch's shuffled, augmented and encoded training batches.
 
@@ -231,6 +234,8 @@ def train_dataset(
         anchors: Array `[B, 2]` of anchors in pixels.
         num_classes: The number of classes.
         image_size: `(height, width)` of the images.
+        assignment: `"single"` or `"multi"` (see `encode_yolo_targets`).
+            Defaults to `"single"`.
 
     Returns:
         An endless `tf.data.Dataset` of `(images, targets)` batches, epoch
@@ -258,7 +263,13 @@ def train_dataset(
     def encode(box_array, class_array):
         kept = class_array >= 0
         return encode_yolo_targets(
-            box_array[kept], class_array[kept], grid, anchors, num_classes, image_size
+            box_array[kept],
+            class_array[kept],
+            grid,
+            anchors,
+            num_classes,
+            image_size,
+            assignment,
         )
 
     def one_epoch(number):

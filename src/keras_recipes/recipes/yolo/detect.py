@@ -7,13 +7,16 @@ import tensorflow as tf
 
 from keras_recipes.data.image_stream import ImageSet
 from keras_recipes.detection.decode import detections_to_list, yolo_detections
+from keras_recipes.detection.targets import xy_scale
 from keras_recipes.errors import UserError
 
 DETECTION_FILE = "detection.json"
 PREDICT_BATCH = 64
 
 
-def detect(model, images, anchors, image_size, postprocess, score_threshold):
+def detect(
+    model, images, anchors, image_size, postprocess, score_threshold, xy_scale=1.0
+):
     """Returns one dict of boxes, scores and classes per image.
 
     Args:
@@ -25,6 +28,8 @@ def detect(model, images, anchors, image_size, postprocess, score_threshold):
         postprocess: The `postprocess` section (`iou_threshold`,
             `max_detections`).
         score_threshold: Smallest score kept.
+        xy_scale: How far past its cell a centre reaches, as the model was
+            trained (see `detection.targets.xy_scale`). Defaults to `1.0`.
 
     Returns:
         A list of dicts (`"boxes"` in `"xyxy"` pixels of the input,
@@ -48,6 +53,7 @@ def detect(model, images, anchors, image_size, postprocess, score_threshold):
         score_threshold=score_threshold,
         iou_threshold=postprocess.iou_threshold,
         max_detections=postprocess.max_detections,
+        xy_scale=xy_scale,
     )
     return detections_to_list(detections)
 
@@ -103,6 +109,8 @@ def detection_info(data, config):
         "anchors": np.asarray(data.anchors).tolist(),
         "image_size": list(config.data.image_size),
         "grid": list(data.grid),
+        "xy_scale": xy_scale(config.model.assignment),
+        "letterbox": config.data.letterbox,
         "score_threshold": post.score_threshold,
         "iou_threshold": post.iou_threshold,
         "max_detections": post.max_detections,

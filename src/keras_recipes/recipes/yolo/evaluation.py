@@ -3,6 +3,7 @@
 import dataclasses
 
 from keras_recipes.detection.metrics import evaluate_detections
+from keras_recipes.detection.targets import xy_scale
 from keras_recipes.recipes.yolo.detect import detect, keep_scores
 from keras_recipes.training import Evaluation
 
@@ -62,6 +63,7 @@ def evaluate_detector(model, data, config):
         config.data.image_size,
         post,
         lowest,
+        xy_scale(config.model.assignment),
     )
     result = evaluate_detections(
         data.test_annotations, keep_scores(detections, post.eval_score_threshold)

@@ -4,6 +4,7 @@ import numpy as np
 
 from keras_recipes.detection.decode import detection_model
 from keras_recipes.detection.loss import YoloLoss
+from keras_recipes.detection.targets import xy_scale
 from keras_recipes.detection.yolo_model import yolo_detector
 from keras_recipes.errors import ConfigError
 from keras_recipes.figures import plot_history
@@ -78,6 +79,7 @@ class YoloRecipe(Recipe):
                 filters=tuple(model_config.filters),
                 head_filters=model_config.head_filters,
                 backbone_weights=model_config.backbone_weights,
+                depth=model_config.depth,
             )
         except ValueError as error:
             raise ConfigError(f"model: {error}") from None
@@ -92,6 +94,9 @@ class YoloRecipe(Recipe):
             noobj_weight=loss_config.noobj_weight,
             class_weight=loss_config.class_weight,
             ignore_threshold=loss_config.ignore_threshold,
+            box_loss=loss_config.box_loss,
+            objectness_target=loss_config.objectness_target,
+            xy_scale=xy_scale(self.config.model.assignment),
         )
 
     def evaluate(self, model, data):
@@ -139,6 +144,7 @@ class YoloRecipe(Recipe):
             iou_threshold=post.iou_threshold,
             max_detections=post.max_detections,
             nms="portable",
+            xy_scale=xy_scale(self.config.model.assignment),
         )
 
     def figures(self, model, data, history, evaluation):
@@ -180,6 +186,7 @@ class YoloRecipe(Recipe):
             self.config.data.image_size,
             post,
             post.score_threshold if score_threshold is None else score_threshold,
+            xy_scale(self.config.model.assignment),
         )
 
     prediction_columns = ("detections",)

@@ -120,13 +120,14 @@ def _folder_splits(data_config, validation_split, seed):
     records, class_names = read_annotations(
         directory, annotation_format, "train", class_names
     )
-    loaded = {"train": annotated_image_set(records, size)}
+    letterbox = data_config.letterbox
+    loaded = {"train": annotated_image_set(records, size, letterbox)}
     for split in ("val", "test"):
         if split in present:
             records, _ = read_annotations(
                 directory, annotation_format, split, class_names
             )
-            loaded[split] = annotated_image_set(records, size)
+            loaded[split] = annotated_image_set(records, size, letterbox)
     # The held-out split is `test`, or `val` when there is no `test`;
     # validation is `val` next to a `test`, or carved from `train`.
     if "test" in loaded:
