@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_recipes.detection.boxes import convert_boxes
 from keras_recipes.detection.decode import MAX_LOG_SCALE, centers
 from keras_recipes.detection.iou import IOU_KINDS, aligned_box_iou, box_iou
 from keras_recipes.detection.targets import check_anchors
@@ -21,11 +22,6 @@ def _sigmoid_cross_entropy(labels, logits):
         - logits * labels
         + ops.log1p(ops.exp(-ops.abs(logits)))
     )
-
-
-def _corners(center, size):
-    """`"xyxy"` boxes from centres and sizes."""
-    return ops.concatenate([center - size / 2, center + size / 2], -1)
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
@@ -166,12 +162,17 @@ class YoloLoss(keras.losses.Loss):
         has_object = y_true[..., 0]
         no_object = 1.0 - has_object
 
-        column_index = ops.reshape(ops.arange(columns, dtype=dtype), (1, columns, 1))
-        row_index = ops.reshape(ops.arange(rows, dtype=dtype), (rows, 1, 1))
+        # Relative to the image, decoded once for the box, objectness and
+        # ignore terms.
+        predicted_boxes = self._decode(y_pred, anchors)
         pixels = ops.cast([width, height, width, height], dtype)
-        true_boxes = _corners(y_true[..., 1:3], y_true[..., 3:5]) * pixels
-        predicted_boxes = self._decode(y_pred, anchors) * pixels
+        true_pixels = convert_boxes(y_true[..., 1:5], "center_xywh", "xyxy") * pixels
+        predicted_pixels = predicted_boxes * pixels
         if self.box_loss == "squared":
+            column_index = ops.reshape(
+                ops.arange(columns, dtype=dtype), (1, columns, 1)
+            )
+            row_index = ops.reshape(ops.arange(rows, dtype=dtype), (rows, 1, 1))
             offset = ops.stack(
                 [
                     y_true[..., 1] * columns - column_index,
@@ -189,17 +190,19 @@ class YoloLoss(keras.losses.Loss):
             box_scale = 2.0 - y_true[..., 3] * y_true[..., 4]
             coordinates = has_object * box_scale * (xy_error + wh_error)
         else:
-            fit = aligned_box_iou(predicted_boxes, true_boxes, self.box_loss)
+            fit = aligned_box_iou(predicted_pixels, true_pixels, self.box_loss)
             coordinates = has_object * (1.0 - fit)
 
         logits = y_pred[..., 0]
         if self.objectness_target == "iou":
-            iou = aligned_box_iou(predicted_boxes, true_boxes)
+            iou = aligned_box_iou(predicted_pixels, true_pixels)
             object_target = ops.stop_gradient(ops.clip(iou, 0.0, 1.0))
         else:
             object_target = 1.0
         object_term = has_object * _sigmoid_cross_entropy(object_target, logits)
-        ignore = ops.stop_gradient(self._overlaps_a_true_box(y_true, y_pred, anchors))
+        ignore = ops.stop_gradient(
+            self._overlaps_a_true_box(y_true, predicted_boxes, y_pred.shape[:-1])
+        )
         no_object_term = (
             no_object * (1.0 - ignore) * _sigmoid_cross_entropy(0.0, logits)
         )
@@ -234,25 +237,25 @@ class YoloLoss(keras.losses.Loss):
         rows, columns = y_pred.shape[-4], y_pred.shape[-3]
         center = centers(y_pred[..., 1:3], rows, columns, self.xy_scale)
         log_scale = ops.clip(y_pred[..., 3:5], -MAX_LOG_SCALE, MAX_LOG_SCALE)
-        return _corners(center, ops.exp(log_scale) * anchors)
+        size = ops.exp(log_scale) * anchors
+        return convert_boxes(ops.concatenate([center, size], -1), "center_xywh", "xyxy")
 
-    def _overlaps_a_true_box(self, y_true, y_pred, anchors):
+    def _overlaps_a_true_box(self, y_true, predicted_boxes, grid_shape):
         """1 where the predicted box has IoU >= the threshold with a true box."""
-        rows, columns = y_pred.shape[-4], y_pred.shape[-3]
-        dtype = y_pred.dtype
-        batch = ops.shape(y_pred)[0]
-        slots = rows * columns * y_pred.shape[-2]
-        predicted = ops.reshape(self._decode(y_pred, anchors), (batch, slots, 4))
+        rows, columns, count = grid_shape[-3:]
+        dtype = predicted_boxes.dtype
+        batch = ops.shape(predicted_boxes)[0]
+        slots = rows * columns * count
+        predicted = ops.reshape(predicted_boxes, (batch, slots, 4))
         true = ops.reshape(y_true[..., :5], (batch, slots, 5))
-        count = min(self.max_boxes, slots)
-        # The slots with objects come first among the top `count` by Pc.
-        present, index = ops.top_k(true[..., 0], k=count)
+        # The slots with objects come first among the top `k` by Pc.
+        present, index = ops.top_k(true[..., 0], k=min(self.max_boxes, slots))
         true = ops.take_along_axis(true, index[..., None], axis=1)
-        true_boxes = _corners(true[..., 1:3], true[..., 3:5])
+        true_boxes = convert_boxes(true[..., 1:5], "center_xywh", "xyxy")
         iou = box_iou(predicted, true_boxes) * present[:, None, :]
         best = ops.max(iou, axis=-1)
         overlaps = ops.cast(best >= self.ignore_threshold, dtype)
-        return ops.reshape(overlaps, ops.shape(y_pred)[:-1])
+        return ops.reshape(overlaps, ops.shape(predicted_boxes)[:-1])
 
     def get_config(self):
         config = super().get_config()
