@@ -10,6 +10,7 @@ from keras_recipes.detection import (
     kmeans_anchors,
     yolo_detections,
     yolo_detector,
+    yolo_grid,
 )
 
 
@@ -38,6 +39,28 @@ def test_depth_adds_residual_blocks_at_every_stage():
     before = keras.Model(deep.input, deep.get_layer("block2_leaky").output)
     images = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3))
     np.testing.assert_allclose(probe(images), before(images), atol=1e-6)
+
+
+def test_strided_stem_gives_the_same_grid_from_every_other_pixel():
+    strided = yolo_detector(
+        input_shape=(64, 48, 3), filters=(8, 16, 32), strided_stem=True
+    )
+    grid = yolo_grid((64, 48), filters=(8, 16, 32))
+    assert strided.output_shape == (None, *grid, 3, 8)
+    pools = [layer.name for layer in strided.layers if "pool" in layer.name]
+    assert pools == ["block2_pool"]
+    # The stride-2 conv is the full-resolution conv read at every other pixel
+    # (TensorFlow's "same" padding puts the odd padding pixel at the end).
+    stem = strided.get_layer("block1_conv")
+    full = keras.layers.Conv2D(8, 3, padding="same", use_bias=False)
+    images = np.random.default_rng(1).uniform(0, 1, (2, 64, 48, 3))
+    full.build(images.shape)
+    full.set_weights(stem.get_weights())
+    np.testing.assert_allclose(
+        stem(images), full(images)[:, 1::2, 1::2], rtol=1e-5, atol=1e-5
+    )
+    with pytest.raises(ValueError, match="at least 2 stages"):
+        yolo_detector(input_shape=(32, 32, 3), filters=(8,), strided_stem=True)
 
 
 def test_objectness_starts_at_the_prior():

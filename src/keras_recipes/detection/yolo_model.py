@@ -64,9 +64,14 @@ def yolo_grid(input_size, backbone=SMALL_BACKBONE, filters=(16, 32, 64, 128)):
     return -(-height // APPLICATION_STRIDE), -(-width // APPLICATION_STRIDE)
 
 
-def _conv_block(x, filters, kernel_size, name):
+def _conv_block(x, filters, kernel_size, name, strides=1):
     x = keras.layers.Conv2D(
-        filters, kernel_size, padding="same", use_bias=False, name=f"{name}_conv"
+        filters,
+        kernel_size,
+        strides=strides,
+        padding="same",
+        use_bias=False,
+        name=f"{name}_conv",
     )(x)
     # A shorter memory than Keras's 0.99 lets the moving statistics follow
     # the quickly changing early weights, so validation is meaningful sooner.
@@ -85,6 +90,7 @@ def yolo_detector(
     backbone_weights=None,
     objectness_prior=0.01,
     depth=1,
+    strided_stem=False,
     name="yolo_detector",
 ):
     """Builds a YOLO detector whose output is the grid `[S, S, B, 5 + C]`.
@@ -97,9 +103,12 @@ def yolo_detector(
     3x3 conv, batch norm and leaky ReLU blocks per entry of `filters` (the
     second and later ones added to their input, as residual blocks), with
     2x2 max pooling between stages, so the grid is the input size divided by
-    `2 ** (len(filters) - 1)`. Any `keras.applications` model can be the
-    backbone instead, by name (`"MobileNetV2"`, `"ResNet50"`, ...), with its
-    own preprocessing built in; its grid is the input size over 32. The head
+    `2 ** (len(filters) - 1)`. With `strided_stem` the first block's conv
+    has stride 2 in place of the first pooling: the same grid without a
+    full-resolution feature map, as YOLOv5's and YOLOv8's stems. Any
+    `keras.applications` model can be the backbone instead, by name
+    (`"MobileNetV2"`, `"ResNet50"`, ...), with its own preprocessing built
+    in; its grid is the input size over 32. The head
     is a 3x3 conv block and a 1x1 conv whose objectness bias starts at the
     logit of `objectness_prior`, so training does not begin with a flood of
     false positives.
@@ -121,6 +130,8 @@ def yolo_detector(
             Defaults to `None`.
         objectness_prior: Initial objectness probability. Defaults to `0.01`.
         depth: Conv blocks per stage of the small backbone. Defaults to `1`.
+        strided_stem: Whether the small backbone's first conv has stride 2
+            in place of the first max pooling. Defaults to `False`.
         name: Model name. Defaults to `"yolo_detector"`.
 
     Returns:
@@ -167,13 +178,19 @@ def yolo_detector(
             raise ValueError(
                 f"`filters` must be positive and not empty. Received: filters={filters}"
             )
+        if strided_stem and len(filters) < 2:
+            raise ValueError(
+                "`strided_stem` replaces the first pooling, so `filters` needs "
+                f"at least 2 stages. Received: filters={filters}"
+            )
         if int(depth) != depth or depth < 1:
             raise ValueError(f"`depth` must be a positive int. Received: depth={depth}")
         x = keras.layers.Rescaling(1 / 255, name="rescaling")(images)
         for index, count in enumerate(filters):
-            if index:
+            if index >= 1 + bool(strided_stem):
                 x = keras.layers.MaxPooling2D(2, name=f"block{index}_pool")(x)
-            x = _conv_block(x, count, 3, f"block{index + 1}")
+            stride = 2 if strided_stem and index == 0 else 1
+            x = _conv_block(x, count, 3, f"block{index + 1}", strides=stride)
             for repeat in range(1, int(depth)):
                 name = f"block{index + 1}_{repeat + 1}"
                 shortcut = x
