@@ -76,8 +76,10 @@ print("anchors (w, h):", anchors.round(1).tolist())
 # ## Target encoding
 #
 # The grid follows from the input size and the backbone's strides alone:
-# the small backbone's three 2 x 2 poolings turn 96 x 96 pixels into a
-# 12 x 12 grid, so the targets are encoded before any model exists.
+# the small backbone halves the image three times (a stride-2 first conv
+# and two 2 x 2 poolings; three poolings with `model.strided_stem: false`,
+# as YOLOv2-tiny), turning 96 x 96 pixels into a 12 x 12 grid, so the
+# targets are encoded before any model exists.
 # `encode_yolo_targets` puts each object in the cell holding its centre, on
 # the anchor of best IoU; a second object in the same cell takes another
 # anchor. A crossing pair therefore fills two anchors of one cell:
@@ -140,7 +142,7 @@ print("xy_scale:", detection.xy_scale("single"), "->", detection.xy_scale("multi
 # squared error on the offsets), random flips, zooms, shifts and colour
 # changes whose boxes follow the pixels, then mAP on the held-out split.
 # The shipped config reaches a `map50` of about 0.99 and a `map` of about
-# 0.78 in about 10 minutes on two cores; the quick mode below only shows
+# 0.80 in about 6 minutes on two cores; the quick mode below only shows
 # the mechanics.
 
 # %%

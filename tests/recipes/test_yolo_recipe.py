@@ -456,7 +456,7 @@ def test_config_mistakes_are_one_line_errors(overrides, fragment, tmp_path):
 
 
 @pytest.mark.slow
-def test_shipped_config_reaches_095_map50_and_075_map_on_shapes(tmp_path):
+def test_shipped_config_reaches_095_map50_and_078_map_on_shapes(tmp_path):
     start_wall, start_cpu = time.time(), time.process_time()
     result = keras_recipes.run("yolo", {"train.verbose": 0}, runs_root=tmp_path)
     wall, cpu = time.time() - start_wall, time.process_time() - start_cpu
@@ -464,9 +464,11 @@ def test_shipped_config_reaches_095_map50_and_075_map_on_shapes(tmp_path):
         f"map50={result.metrics['map50']:.4f} map={result.metrics['map']:.4f} "
         f"wall={wall:.0f}s cpu={cpu:.0f}s"
     )
-    # 0.995 and 0.780 measured with the CIoU default (0.988 and 0.671 before).
+    # 0.997 and 0.8005 measured (0.995 and 0.780 with Adam 0.002 and 60 epochs
+    # of the pooling stem; 0.988 and 0.671 with squared error); another CPU's
+    # kernels round differently, hence the margin.
     assert result.metrics["map50"] >= 0.95
-    assert 0.75 <= result.metrics["map"] <= result.metrics["map50"]
+    assert 0.78 <= result.metrics["map"] <= result.metrics["map50"]
     assert (result.run_dir / "export" / "saved_model" / "saved_model.pb").is_file()
 
 

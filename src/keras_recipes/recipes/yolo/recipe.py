@@ -80,6 +80,7 @@ class YoloRecipe(Recipe):
                 head_filters=model_config.head_filters,
                 backbone_weights=model_config.backbone_weights,
                 depth=model_config.depth,
+                strided_stem=model_config.strided_stem,
             )
         except ValueError as error:
             raise ConfigError(f"model: {error}") from None
