@@ -83,11 +83,7 @@ def augment_detection(
             image, transform, fill_mode="constant", fill_value=_FILL_VALUE
         )
         moved = boxes * zoom + tf.stack([offset_x, offset_y, offset_x, offset_y])
-        clipped = tf.clip_by_value(moved, 0.0, tf.stack([width, height] * 2))
-        area = _area(moved)
-        visible = _area(clipped) >= MIN_VISIBLE_FRACTION * tf.maximum(area, 1e-6)
-        classes = tf.where(visible & (area > 0), classes, -1)
-        boxes = clipped
+        boxes, classes = keep_visible(moved, classes, height, width)
     image = image / 255.0
     if hue:
         image = tf.image.stateless_random_hue(image, hue, seeds[3])
@@ -103,6 +99,36 @@ def augment_detection(
         )
     image = tf.clip_by_value(image, 0.0, 1.0) * 255.0
     return image, boxes, classes
+
+
+def keep_visible(boxes, classes, height, width):
+    """Clips moved boxes to the image and drops those mostly outside it.
+
+    A box keeps its class when at least `MIN_VISIBLE_FRACTION` of its area
+    stays inside the image; otherwise (or when it has no area) its class
+    becomes -1, the padding value.
+
+    Args:
+        boxes: Float tensor `[M, 4]` of `"xyxy"` boxes in pixels, after a
+            transform that may have moved them partly or wholly outside.
+        classes: Int tensor `[M]`; entries of -1 are padding.
+        height: The image height in pixels, a float scalar.
+        width: The image width in pixels, a float scalar.
+
+    Returns:
+        `(boxes, classes)`: the boxes clipped to the image and the classes
+        with the dropped boxes set to -1.
+
+    Example:
+
+    ```python
+    boxes, classes = keep_visible(moved, classes, 96.0, 96.0)
+    ```
+    """
+    clipped = tf.clip_by_value(boxes, 0.0, tf.stack([width, height] * 2))
+    area = _area(boxes)
+    visible = _area(clipped) >= MIN_VISIBLE_FRACTION * tf.maximum(area, 1e-6)
+    return clipped, tf.where(visible & (area > 0), classes, -1)
 
 
 def _area(boxes):

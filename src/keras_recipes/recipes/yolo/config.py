@@ -45,6 +45,12 @@ class DetectionAugmentationConfig:
     saturation: float = param(0.3, minimum=0, below=1, doc="Relative saturation.")
     brightness: float = param(0.15, minimum=0, maximum=1, doc="Fraction of 255.")
     contrast: float = param(0.3, minimum=0, below=1, doc="Relative contrast.")
+    mosaic: float = param(
+        0.0, minimum=0, maximum=1, doc="Chance an image is a 2x2 mosaic of four."
+    )
+    close_mosaic: int = param(
+        10, minimum=0, doc="Last epochs without mosaic (Ultralytics' close_mosaic)."
+    )
 
 
 @dataclasses.dataclass

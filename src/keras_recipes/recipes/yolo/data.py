@@ -8,6 +8,7 @@ import tensorflow as tf
 from keras_recipes.data.image_stream import cache_decoded
 from keras_recipes.detection.anchors import kmeans_anchors
 from keras_recipes.detection.augmentation import augment_detection
+from keras_recipes.detection.mosaic import mosaic
 from keras_recipes.detection.targets import encode_yolo_batch, encode_yolo_targets
 from keras_recipes.detection.yolo_model import yolo_grid
 from keras_recipes.epoch_seeding import epoch_shuffled_indices, every_epoch
@@ -91,13 +92,16 @@ def build_yolo_data(config, epoch, image_cache=None):
         "assignment": model_config.assignment,
     }
     batch_size = train_config.batch_size
+    augmentation = dataclasses.asdict(data_config.augmentation)
+    close_mosaic = augmentation.pop("close_mosaic")
     train = train_dataset(
         x_train,
         y_train,
         batch_size=batch_size,
         seed=config.seed,
-        augmentation=dataclasses.asdict(data_config.augmentation),
+        augmentation=augmentation,
         epoch=epoch,
+        mosaic_epochs=max(0, train_config.epochs - close_mosaic),
         **encoding,
     ).prefetch(AUTOTUNE)
     validation_data = None
@@ -215,12 +219,16 @@ def train_dataset(
     num_classes,
     image_size,
     assignment="single",
+    mosaic_epochs=None,
 ):
     """Returns every epoch's shuffled, augmented and encoded training batches.
 
     The shuffling and the augmentation of an epoch depend only on `seed` and
     the epoch's number, so a resumed run sees the batches an uninterrupted
-    one would.
+    one would. With `augmentation["mosaic"]` above 0, that share of the
+    images is each a `mosaic` of itself and three images drawn at random,
+    during the first `mosaic_epochs` epochs; flips, zooms, shifts and colour
+    changes follow as for any image.
 
     Args:
         images: An `ImageSet` giving out `[0, 255]`.
@@ -228,7 +236,7 @@ def train_dataset(
         batch_size: Images a batch.
         seed: The run's seed.
         augmentation: Keyword arguments of `augment_detection` (`flip`,
-            `scale`, ...).
+            `scale`, ...), and `mosaic`, the chance of a mosaic.
         epoch: The run's epoch variable.
         grid: `(rows, columns)` of the output grid.
         anchors: Array `[B, 2]` of anchors in pixels.
@@ -236,6 +244,8 @@ def train_dataset(
         image_size: `(height, width)` of the images.
         assignment: `"single"` or `"multi"` (see `encode_yolo_targets`).
             Defaults to `"single"`.
+        mosaic_epochs: The epochs, from the first, that use mosaics;
+            `None` for all. Defaults to `None`.
 
     Returns:
         An endless `tf.data.Dataset` of `(images, targets)` batches, epoch
@@ -272,16 +282,51 @@ def train_dataset(
             assignment,
         )
 
+    augmentation = dict(augmentation)
+    mosaic_probability = augmentation.pop("mosaic", 0.0)
+
+    def one_image(index):
+        return read(index), tf.gather(boxes, index), tf.gather(classes, index)
+
+    def tiled(index, draws):
+        others = tf.random.stateless_uniform([3], draws[0], 0, count, tf.int64)
+        corner = tf.random.stateless_uniform([], draws[1], 0, 4, tf.int32)
+        # The image itself goes to a random corner, the others fill the rest.
+        indices = tf.roll(tf.concat([index[None], others], axis=0), corner, axis=0)
+        return mosaic(
+            read(indices),
+            tf.gather(boxes, indices),
+            tf.gather(classes, indices),
+            draws[2],
+        )
+
+    def padded(index):
+        image, image_boxes, image_classes = one_image(index)
+        extra = [[0, 3 * most]]
+        return (
+            image,
+            tf.pad(image_boxes, extra + [[0, 0]]),
+            tf.pad(image_classes, extra, constant_values=-1),
+        )
+
+    def mosaic_or_not(index, stream, number):
+        """The image and boxes at `index`, or a mosaic holding them."""
+        if not mosaic_probability:
+            return one_image(index)
+        draws = tf.random.experimental.stateless_split(
+            tf.random.experimental.stateless_fold_in(stream, 1), 4
+        )
+        chosen = tf.random.stateless_uniform([], draws[3]) < mosaic_probability
+        if mosaic_epochs is not None:
+            chosen &= number < mosaic_epochs
+        return tf.cond(chosen, lambda: tiled(index, draws), lambda: padded(index))
+
     def one_epoch(number):
         def example(index):
             index = tf.cast(index, tf.int64)
             stream = tf.stack([tf.constant(seed, tf.int64), number * count + index])
             image, image_boxes, image_classes = augment_detection(
-                read(index),
-                tf.gather(boxes, index),
-                tf.gather(classes, index),
-                stream,
-                **augmentation,
+                *mosaic_or_not(index, stream, number), stream, **augmentation
             )
             target = tf.numpy_function(
                 encode, [image_boxes, image_classes], tf.float32, stateful=False
