@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from keras_recipes import config as config_lib
-from keras_recipes.callbacks import best_value, build_callbacks
+from keras_recipes.callbacks import InterruptCheck, best_value, build_callbacks
 from keras_recipes.distribution import (
     build_strategy,
     is_chief,
@@ -287,7 +287,8 @@ class Recipe(RunDirectory):
             epochs: The epoch to stop after. Defaults to `1`.
             steps_per_epoch: Batches an epoch; `None` for a finite dataset.
             validation_steps: Validation batches; `None` for all.
-            callbacks: Keras callbacks. Defaults to `()`.
+            callbacks: Keras callbacks; an `InterruptCheck` joins them, so
+                Ctrl-C stops training. Defaults to `()`.
             initial_epoch: Epochs finished before. Defaults to `0`.
 
         Returns:
@@ -296,6 +297,7 @@ class Recipe(RunDirectory):
         train, steps_per_epoch = whole_epochs(
             train, steps_per_epoch, model.steps_per_execution
         )
+        callbacks = [*callbacks, InterruptCheck()]
         if is_multi_worker(self.strategy):
             return fit_multi_worker(
                 model,
@@ -315,7 +317,7 @@ class Recipe(RunDirectory):
             epochs=epochs,
             steps_per_epoch=steps_per_epoch,
             validation_steps=validation_steps,
-            callbacks=list(callbacks),
+            callbacks=callbacks,
             shuffle=False,  # the tf.data pipeline shuffles
             verbose=fit_verbosity(self.config.train.verbose),
             initial_epoch=initial_epoch,

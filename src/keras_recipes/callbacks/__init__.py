@@ -24,6 +24,7 @@ from keras_recipes.callbacks.early_stopping import (
     EARLY_STOPPING_BEST,
     ResumableEarlyStopping,
 )
+from keras_recipes.callbacks.interrupt import InterruptCheck
 from keras_recipes.callbacks.monitoring import best_value
 from keras_recipes.callbacks.reduce_lr import ResumableReduceLROnPlateau
 from keras_recipes.callbacks.tensorboard import EpochTensorBoard
@@ -34,6 +35,7 @@ __all__ = [
     "AtomicBackupAndRestore",
     "AtomicModelCheckpoint",
     "EpochTensorBoard",
+    "InterruptCheck",
     "ResumableEarlyStopping",
     "ResumableReduceLROnPlateau",
     "best_value",
