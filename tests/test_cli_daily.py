@@ -245,6 +245,9 @@ def _interrupt_a_run(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        # A shell that starts the tests in the background ignores Ctrl-C, and
+        # children inherit that: give the run the default a terminal gives.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 300
     try:

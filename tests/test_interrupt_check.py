@@ -20,6 +20,14 @@ class SwallowedCtrlC(keras.callbacks.Callback):
                 pass
 
 
+@pytest.fixture(autouse=True)
+def python_s_own_sigint_handler():
+    # A shell that starts the tests in the background ignores Ctrl-C.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def _fit(callbacks):
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
@@ -35,6 +43,13 @@ def test_a_swallowed_ctrl_c_still_stops_training():
     with pytest.raises(KeyboardInterrupt):
         _fit([epochs, SwallowedCtrlC(), InterruptCheck()])
     assert epochs.epoch == [0, 1]  # stopped at the end of the epoch it came in
+
+
+def test_a_handler_set_by_someone_else_is_left_alone():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _, history = _fit([SwallowedCtrlC(), InterruptCheck()])
+    assert len(history.epoch) == 6  # the Ctrl-C was ignored, as asked
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
 def test_the_handler_is_python_s_own_again_after_training():
